@@ -1,0 +1,274 @@
+//! Array and group handles: a store, a path and parsed metadata, built once.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use zarrs::array::{Array, ArrayMetadata, ArrayShardedExt};
+use zarrs::storage::AsyncReadableWritableListableStorageTraits;
+
+use crate::dtype::ElementType;
+use crate::error::{Error, Result};
+use crate::path::NodePath;
+use crate::store::Store;
+
+/// The zarrs storage type every handle uses.
+pub type Storage = dyn AsyncReadableWritableListableStorageTraits;
+
+/// An array: store, path, metadata document and the zarrs array (codec chain) built from it.
+#[derive(Clone)]
+pub struct ArrayHandle {
+    pub(crate) store: Store,
+    pub(crate) path: NodePath,
+    pub(crate) array: Arc<Array<Storage>>,
+    doc: Arc<Value>,
+    element: Option<ElementType>,
+    pub(crate) write_empty_chunks: bool,
+}
+
+impl std::fmt::Debug for ArrayHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ArrayHandle({} {})", self.store.url(), self.path)
+    }
+}
+
+impl ArrayHandle {
+    /// Build a handle from a metadata document (`zarr.json`, or `.zarray` with an optional
+    /// `attributes` key) with no I/O.
+    ///
+    /// # Errors
+    /// [`Error::Metadata`] for an invalid document, [`Error::Unsupported`] for codecs or data
+    /// types zarrs does not know.
+    pub fn from_metadata(store: Store, path: NodePath, doc: Value) -> Result<Self> {
+        let invalid = |e: serde_json::Error| {
+            Error::Metadata(format!(
+                "invalid array metadata for {} in {}: {e}",
+                path,
+                store.url()
+            ))
+        };
+        let transformers = doc.get("storage_transformers").and_then(Value::as_array);
+        if transformers.is_some_and(|t| !t.is_empty()) {
+            return Err(Error::Unsupported(format!(
+                "array {path} uses storage transformers, which are not supported"
+            )));
+        }
+        let metadata = match doc.get("zarr_format").and_then(Value::as_u64) {
+            Some(3) => ArrayMetadata::V3(serde_json::from_value(doc.clone()).map_err(invalid)?),
+            Some(2) => ArrayMetadata::V2(serde_json::from_value(doc.clone()).map_err(invalid)?),
+            _ => {
+                return Err(Error::Metadata(format!(
+                    "array metadata for {path} lacks \"zarr_format\": 2 or 3"
+                )))
+            }
+        };
+        let array = Array::new_with_metadata(
+            store.storage().clone(),
+            &format!("/{}", path.as_str()),
+            metadata,
+        )
+        .map_err(|e| match Error::from(e) {
+            Error::Metadata(m) => Error::Metadata(format!("array {path}: {m}")),
+            Error::Unsupported(m) => Error::Unsupported(format!("array {path}: {m}")),
+            other => other,
+        })?;
+        let element = ElementType::of(array.data_type()).ok();
+        // Keep the document zarrs understood, so what we write back is what we validated.
+        let doc = match array.metadata() {
+            ArrayMetadata::V3(m) => serde_json::to_value(m),
+            ArrayMetadata::V2(m) => serde_json::to_value(m),
+        }
+        .map_err(|e| Error::Metadata(e.to_string()))?;
+        Ok(Self {
+            store,
+            path,
+            array: Arc::new(array),
+            doc: Arc::new(doc),
+            element,
+            write_empty_chunks: false,
+        })
+    }
+
+    /// The same handle with another `write_empty_chunks` setting.
+    #[must_use]
+    pub fn with_write_empty_chunks(&self, write_empty_chunks: bool) -> Self {
+        Self {
+            write_empty_chunks,
+            ..self.clone()
+        }
+    }
+
+    /// Whether chunks equal to the fill value are stored (else they are erased).
+    #[must_use]
+    pub fn write_empty_chunks(&self) -> bool {
+        self.write_empty_chunks
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The node path.
+    #[must_use]
+    pub fn path(&self) -> &NodePath {
+        &self.path
+    }
+
+    /// The metadata document (v2: the `.zarray` fields plus `attributes`).
+    #[must_use]
+    pub fn metadata(&self) -> &Value {
+        &self.doc
+    }
+
+    /// 2 or 3.
+    #[must_use]
+    pub fn zarr_format(&self) -> u8 {
+        match self.array.metadata() {
+            ArrayMetadata::V3(_) => 3,
+            ArrayMetadata::V2(_) => 2,
+        }
+    }
+
+    /// The array shape.
+    #[must_use]
+    pub fn shape(&self) -> &[u64] {
+        self.array.shape()
+    }
+
+    /// The element type, or [`Error::Unsupported`] for types data cannot be moved in yet.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] naming the data type.
+    pub fn element(&self) -> Result<ElementType> {
+        self.element
+            .ok_or_else(|| ElementType::of(self.array.data_type()).unwrap_err())
+    }
+
+    /// numpy type string of decoded data (`"|O"` for types not supported yet).
+    #[must_use]
+    pub fn numpy_dtype(&self) -> String {
+        self.element
+            .map_or_else(|| "|O".to_string(), |e| e.numpy_native())
+    }
+
+    /// Shape of one stored chunk (a shard, for sharded arrays).
+    #[must_use]
+    pub fn chunk_shape(&self) -> Vec<u64> {
+        let origin = vec![0; self.shape().len()];
+        self.array
+            .chunk_shape(&origin)
+            .map(|s| s.iter().map(|n| n.get()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Shape of the inner chunks of a sharded array.
+    #[must_use]
+    pub fn inner_chunk_shape(&self) -> Option<Vec<u64>> {
+        self.array
+            .subchunk_shape()
+            .map(|s| s.iter().map(|n| n.get()).collect())
+    }
+
+    /// Number of stored chunks along each dimension.
+    #[must_use]
+    pub fn grid_shape(&self) -> Vec<u64> {
+        self.array.chunk_grid_shape().to_vec()
+    }
+
+    /// The fill value in native byte order.
+    #[must_use]
+    pub fn fill_value_bytes(&self) -> &[u8] {
+        self.array.fill_value().as_ne_bytes()
+    }
+
+    /// Check chunk coordinates against the chunk grid.
+    ///
+    /// # Errors
+    /// [`Error::ChunkIndex`] naming the coordinates and the grid.
+    pub fn check_chunk(&self, coords: &[u64]) -> Result<()> {
+        let grid = self.array.chunk_grid_shape();
+        if coords.len() != grid.len() || coords.iter().zip(grid).any(|(c, g)| c >= g) {
+            return Err(Error::ChunkIndex(format!(
+                "chunk coordinates {coords:?} are outside the chunk grid {grid:?} of array {} \
+                 in {}",
+                self.path,
+                self.store.url()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A group: store, path and metadata document.
+#[derive(Debug, Clone)]
+pub struct GroupHandle {
+    pub(crate) store: Store,
+    pub(crate) path: NodePath,
+    doc: Arc<Value>,
+}
+
+impl GroupHandle {
+    /// Build a group handle from its metadata document.
+    ///
+    /// # Errors
+    /// [`Error::Metadata`] when the document is not group metadata.
+    pub fn from_metadata(store: Store, path: NodePath, doc: Value) -> Result<Self> {
+        match (
+            doc.get("zarr_format").and_then(Value::as_u64),
+            doc.get("node_type"),
+        ) {
+            (Some(3), Some(Value::String(t))) if t == "group" => {}
+            (Some(2), _) => {}
+            _ => {
+                return Err(Error::Metadata(format!(
+                    "invalid group metadata for {path} in {}",
+                    store.url()
+                )))
+            }
+        }
+        Ok(Self {
+            store,
+            path,
+            doc: Arc::new(doc),
+        })
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The node path.
+    #[must_use]
+    pub fn path(&self) -> &NodePath {
+        &self.path
+    }
+
+    /// The metadata document (v2: `.zgroup` fields plus `attributes`).
+    #[must_use]
+    pub fn metadata(&self) -> &Value {
+        &self.doc
+    }
+
+    /// 2 or 3.
+    #[must_use]
+    pub fn zarr_format(&self) -> u8 {
+        if self.doc.get("zarr_format").and_then(Value::as_u64) == Some(2) {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+/// The metadata document of a new group.
+#[must_use]
+pub fn group_document(zarr_format: u8, attributes: Map<String, Value>) -> Value {
+    if zarr_format == 2 {
+        serde_json::json!({"zarr_format": 2, "attributes": attributes})
+    } else {
+        serde_json::json!({"zarr_format": 3, "node_type": "group", "attributes": attributes})
+    }
+}

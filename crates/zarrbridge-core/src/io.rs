@@ -1,0 +1,380 @@
+//! The chunk pipeline shared by chunk and region operations: chunk I/O runs on tokio, codec
+//! work on rayon, and decoded data lands straight in the caller's buffer.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use futures::{StreamExt, TryStreamExt};
+use unsafe_cell_slice::UnsafeCellSlice;
+use zarrs::array::{
+    ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArraySubset,
+    ArrayToBytesCodecTraits, BytesPartialDecoderTraits, CodecOptions,
+};
+
+use crate::compute::{compute_threads, spawn_compute};
+use crate::error::{Error, Result};
+use crate::handle::ArrayHandle;
+use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
+
+/// How many chunks one operation keeps in flight (fetching or decoding).
+pub(crate) const CHUNK_CONCURRENCY: usize = 64;
+
+/// Memory owned by someone else (a caller's numpy array) that a read may fill.
+///
+/// # Safety
+/// `ptr()` must point to `len()` writable bytes that stay valid, and are not moved, for as long
+/// as the value lives. The library writes disjoint parts of it from several threads.
+pub unsafe trait ExternalBuffer: Send + Sync + 'static {
+    /// Start of the memory.
+    fn ptr(&self) -> *mut u8;
+    /// Length in bytes.
+    fn len(&self) -> usize;
+}
+
+/// The destination of one read, shared by its compute jobs. Each job writes a disjoint region;
+/// the memory lives until the last job lets go, even if the read is cancelled.
+pub(crate) struct SharedOut {
+    cells: UnsafeCellSlice<'static, u8>,
+    owner: Owner,
+}
+
+enum Owner {
+    Vec(Vec<u8>),
+    External(#[allow(dead_code)] Box<dyn ExternalBuffer>),
+}
+
+impl SharedOut {
+    /// A new, uninitialised buffer of `len` bytes; every byte must be written before
+    /// [`SharedOut::into_vec`].
+    #[must_use]
+    pub(crate) fn owned(len: usize) -> Arc<Self> {
+        let mut vec = Vec::with_capacity(len);
+        let spare = vec.spare_capacity_mut();
+        // SAFETY: the Vec's heap memory does not move when the Vec is moved into `owner`, and
+        // it lives as long as `self`; only disjoint regions are written through the cells.
+        let cells = unsafe {
+            UnsafeCellSlice::new(std::slice::from_raw_parts_mut(
+                spare.as_mut_ptr().cast::<u8>(),
+                len,
+            ))
+        };
+        Arc::new(Self {
+            cells,
+            owner: Owner::Vec(vec),
+        })
+    }
+
+    /// Wrap a caller's buffer.
+    #[must_use]
+    pub(crate) fn external(buffer: Box<dyn ExternalBuffer>) -> Arc<Self> {
+        // SAFETY: guaranteed by the `ExternalBuffer` contract.
+        let cells = unsafe {
+            UnsafeCellSlice::new(std::slice::from_raw_parts_mut(buffer.ptr(), buffer.len()))
+        };
+        Arc::new(Self {
+            cells,
+            owner: Owner::External(buffer),
+        })
+    }
+
+    /// Length in bytes.
+    #[must_use]
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// The whole buffer as one mutable slice.
+    ///
+    /// # Safety
+    /// No other job may access the buffer while the slice lives, and for an owned buffer the
+    /// slice must be fully written before it is read.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn slice_mut(&self) -> &mut [u8] {
+        // SAFETY: exclusive access is guaranteed by the caller.
+        unsafe { self.cells.index_mut(..) }
+    }
+
+    /// The filled buffer, once every job is done; `None` for an external buffer.
+    ///
+    /// # Safety
+    /// Every byte must have been written.
+    pub(crate) unsafe fn into_vec(self: Arc<Self>) -> Result<Option<Vec<u8>>> {
+        let this = Arc::try_unwrap(self)
+            .map_err(|_| Error::Codec("read buffer still shared after the read".into()))?;
+        let len = this.cells.len();
+        Ok(match this.owner {
+            Owner::Vec(mut v) => {
+                // SAFETY: the caller guarantees all `len` bytes were initialised.
+                unsafe { v.set_len(len) };
+                Some(v)
+            }
+            Owner::External(_) => None,
+        })
+    }
+}
+
+// SAFETY: the buffer is only written in disjoint regions by compute jobs (see `SharedOut`).
+unsafe impl Send for SharedOut {}
+unsafe impl Sync for SharedOut {}
+
+/// Codec options for an operation touching `chunks` chunks: with many chunks, parallelise across
+/// chunks; with few, let each chunk's codecs use the threads (as zarrs-python does).
+pub(crate) fn codec_options(chunks: usize) -> CodecOptions {
+    let threads = compute_threads();
+    let target = if chunks >= threads { 1 } else { threads };
+    CodecOptions::default().with_concurrent_target(target)
+}
+
+/// The chunks of `array` that intersect `subset`, in C order.
+fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<u64>>> {
+    if subset.num_elements() == 0 {
+        return Ok(Vec::new());
+    }
+    let chunks = array
+        .array
+        .chunks_in_array_subset(subset)
+        .map_err(|e| Error::Selection(e.to_string()))?
+        .ok_or_else(|| Error::Selection(format!("region {subset} does not map to chunks")))?;
+    Ok(chunks.indices().into_iter().map(|c| c.to_vec()).collect())
+}
+
+/// Decode the part of chunk `coords` that falls in `target` (array coordinates) into `out`,
+/// which holds an array of `target`'s shape. `encoded` is the stored chunk, if any.
+pub(crate) fn decode_into_target(
+    array: &ArrayHandle,
+    coords: &[u64],
+    encoded: Option<bytes::Bytes>,
+    target: &ArraySubset,
+    out: &SharedOut,
+    options: &CodecOptions,
+) -> Result<()> {
+    let za = &array.array;
+    let elem = array.element()?.size;
+    let chunk = za.chunk_subset(coords)?;
+    let overlap = chunk
+        .overlap(target)
+        .map_err(|e| Error::Selection(e.to_string()))?;
+    let in_out = overlap
+        .relative_to(target.start())
+        .map_err(|e| Error::Selection(e.to_string()))?;
+    let in_chunk = overlap
+        .relative_to(chunk.start())
+        .map_err(|e| Error::Selection(e.to_string()))?;
+    let out_shape = target.shape().to_vec();
+    // SAFETY: chunks partition the array, so the regions of different jobs are disjoint.
+    let mut view = unsafe { ArrayBytesFixedDisjointView::new(out.cells, elem, &out_shape, in_out) }
+        .map_err(|e| Error::Codec(e.to_string()))?;
+    let Some(encoded) = encoded else {
+        return view
+            .fill(array.fill_value_bytes())
+            .map_err(|e| Error::Codec(e.to_string()));
+    };
+    let chunk_shape = za.chunk_shape(coords)?;
+    let whole = in_chunk.start().iter().all(|&s| s == 0) && in_chunk.shape() == chunk.shape();
+    let codecs = za.codecs();
+    if whole {
+        codecs.decode_into(
+            Cow::Borrowed(&encoded[..]),
+            &chunk_shape,
+            za.data_type(),
+            za.fill_value(),
+            ArrayBytesDecodeIntoTarget::Fixed(&mut view),
+            options,
+        )?;
+    } else {
+        let input: Arc<dyn BytesPartialDecoderTraits> = Arc::new(Vec::from(encoded));
+        codecs
+            .partial_decoder(
+                input,
+                &chunk_shape,
+                za.data_type(),
+                za.fill_value(),
+                options,
+            )?
+            .partial_decode_into(
+                &in_chunk,
+                ArrayBytesDecodeIntoTarget::Fixed(&mut view),
+                options,
+            )?;
+    }
+    Ok(())
+}
+
+/// Fill `out` (an array of `target`'s shape, C order) with the array's data in `target`, which
+/// may extend past the array's edge inside edge chunks.
+pub(crate) async fn read_into(
+    array: &ArrayHandle,
+    target: &ArraySubset,
+    out: &Arc<SharedOut>,
+) -> Result<()> {
+    let elem = array.element()?.size;
+    let expected = usize::try_from(target.num_elements())
+        .unwrap_or(usize::MAX)
+        .saturating_mul(elem);
+    if out.len() != expected {
+        return Err(Error::InvalidData(format!(
+            "output buffer holds {} bytes, the selection needs {expected}",
+            out.len()
+        )));
+    }
+    let chunks = chunks_touching(array, target)?;
+    let options = codec_options(chunks.len());
+    futures::stream::iter(chunks)
+        .map(|coords| {
+            let (array, target, out) = (array.clone(), target.clone(), out.clone());
+            async move {
+                let key = array.array.chunk_key(&coords);
+                let encoded = array.store.get(key.as_str()).await?;
+                spawn_compute(move || {
+                    decode_into_target(&array, &coords, encoded, &target, &out, &options)
+                })
+                .await
+            }
+        })
+        .buffer_unordered(CHUNK_CONCURRENCY)
+        .try_collect::<()>()
+        .await
+}
+
+/// Store `data` (C order, `target`'s shape, native byte order) into the array region `target`.
+/// Chunks only partly covered are read, merged and rewritten; chunks left equal to the fill
+/// value are erased unless the handle writes empty chunks.
+pub(crate) async fn write_from(
+    array: &ArrayHandle,
+    target: &ArraySubset,
+    data: Arc<dyn AsRef<[u8]> + Send + Sync>,
+) -> Result<()> {
+    let elem = array.element()?.size;
+    let expected = usize::try_from(target.num_elements())
+        .unwrap_or(usize::MAX)
+        .saturating_mul(elem);
+    let given = (*data).as_ref().len();
+    if given != expected {
+        return Err(Error::InvalidData(format!(
+            "data holds {given} bytes, the selection of shape {:?} needs {expected}",
+            target.shape()
+        )));
+    }
+    let chunks = chunks_touching(array, target)?;
+    let options = codec_options(chunks.len());
+    futures::stream::iter(chunks)
+        .map(|coords| {
+            let (array, target, data) = (array.clone(), target.clone(), data.clone());
+            async move {
+                let za = &array.array;
+                let key = za.chunk_key(&coords);
+                let bounded = za.chunk_subset_bounded(&coords)?;
+                let covered = bounded
+                    .overlap(&target)
+                    .map_err(|e| Error::Selection(e.to_string()))?
+                    == bounded;
+                let existing = if covered {
+                    None
+                } else {
+                    array.store.get(key.as_str()).await?
+                };
+                let job_array = array.clone();
+                let encoded = spawn_compute(move || {
+                    merge_and_encode(
+                        &job_array,
+                        &coords,
+                        existing,
+                        &target,
+                        (*data).as_ref(),
+                        &options,
+                    )
+                })
+                .await?;
+                match encoded {
+                    Some(bytes) => array.store.set(key.as_str(), bytes).await,
+                    None => array.store.erase(key.as_str()).await,
+                }
+            }
+        })
+        .buffer_unordered(CHUNK_CONCURRENCY)
+        .try_collect::<()>()
+        .await
+}
+
+/// Build the new content of chunk `coords`: the existing chunk (or the fill value), with the
+/// part of `data` that falls in it copied over; encode it, or `None` to erase it.
+fn merge_and_encode(
+    array: &ArrayHandle,
+    coords: &[u64],
+    existing: Option<bytes::Bytes>,
+    target: &ArraySubset,
+    data: &[u8],
+    options: &CodecOptions,
+) -> Result<Option<bytes::Bytes>> {
+    let za = &array.array;
+    let elem = array.element()?.size;
+    let chunk = za.chunk_subset(coords)?;
+    let chunk_shape = za.chunk_shape(coords)?;
+    let mut buffer: Vec<u8> = match existing {
+        Some(encoded) => za
+            .codecs()
+            .decode(
+                Cow::Borrowed(&encoded[..]),
+                &chunk_shape,
+                za.data_type(),
+                za.fill_value(),
+                options,
+            )?
+            .into_fixed()
+            .map_err(|e| Error::Codec(e.to_string()))?
+            .into_owned(),
+        None => array
+            .fill_value_bytes()
+            .repeat(usize::try_from(chunk.num_elements()).unwrap_or(usize::MAX)),
+    };
+    let overlap = chunk
+        .overlap(target)
+        .map_err(|e| Error::Selection(e.to_string()))?;
+    let src_strides = c_strides(target.shape());
+    let dst_strides = c_strides(chunk.shape());
+    let rel = |origin: &[u64]| -> Vec<u64> {
+        overlap
+            .start()
+            .iter()
+            .zip(origin)
+            .map(|(a, b)| a - b)
+            .collect()
+    };
+    copy_block(
+        data,
+        Strided {
+            offset: offset_of(&rel(target.start()), &src_strides),
+            strides: &src_strides,
+        },
+        &mut buffer,
+        Strided {
+            offset: offset_of(&rel(chunk.start()), &dst_strides),
+            strides: &dst_strides,
+        },
+        overlap.shape(),
+        elem,
+    );
+    encode_chunk(array, coords, &buffer, options)
+}
+
+/// Encode a whole chunk, or `None` when it equals the fill value and empty chunks are not kept.
+pub(crate) fn encode_chunk(
+    array: &ArrayHandle,
+    coords: &[u64],
+    decoded: &[u8],
+    options: &CodecOptions,
+) -> Result<Option<bytes::Bytes>> {
+    let za = &array.array;
+    if !array.write_empty_chunks && za.fill_value().equals_all(decoded) {
+        return Ok(None);
+    }
+    let chunk_shape = za.chunk_shape(coords)?;
+    let encoded = za.codecs().encode(
+        ArrayBytes::new_flen(Cow::Borrowed(decoded)),
+        &chunk_shape,
+        za.data_type(),
+        za.fill_value(),
+        options,
+    )?;
+    Ok(Some(bytes::Bytes::from(encoded.into_owned())))
+}

@@ -1,0 +1,139 @@
+//! Copying N-dimensional blocks of fixed-size elements between C-ordered buffers, with steps.
+
+/// One side of a copy: a buffer, the element offset of the first element, and the stride (in
+/// elements, possibly negative) of each dimension of the copied block.
+#[derive(Debug, Clone, Copy)]
+pub struct Strided<'a> {
+    /// Element offset of the block's first element.
+    pub offset: isize,
+    /// Stride of each dimension in elements.
+    pub strides: &'a [isize],
+}
+
+/// C-order strides (in elements) of a buffer of `shape`.
+#[must_use]
+pub fn c_strides(shape: &[u64]) -> Vec<isize> {
+    let mut strides = vec![1isize; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * isize::try_from(shape[d + 1]).unwrap_or(isize::MAX);
+    }
+    strides
+}
+
+/// Offset (in elements) of `index` in a C-ordered buffer with `strides`.
+#[must_use]
+pub fn offset_of(index: &[u64], strides: &[isize]) -> isize {
+    index
+        .iter()
+        .zip(strides)
+        .map(|(&i, &s)| isize::try_from(i).unwrap_or(isize::MAX) * s)
+        .sum()
+}
+
+/// Copy a block of `shape` elements of `elem` bytes from `src` to `dst`.
+///
+/// # Panics
+/// Panics if an element of the block falls outside either buffer (a bug in the caller).
+pub fn copy_block(
+    src: &[u8],
+    src_at: Strided<'_>,
+    dst: &mut [u8],
+    dst_at: Strided<'_>,
+    shape: &[u64],
+    elem: usize,
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let ndim = shape.len();
+    if ndim == 0 {
+        let (s, d) = (to_byte(src_at.offset, elem), to_byte(dst_at.offset, elem));
+        dst[d..d + elem].copy_from_slice(&src[s..s + elem]);
+        return;
+    }
+    let inner = usize::try_from(shape[ndim - 1]).expect("block fits in memory");
+    let contiguous = src_at.strides[ndim - 1] == 1 && dst_at.strides[ndim - 1] == 1;
+    let mut index = vec![0u64; ndim - 1];
+    loop {
+        let s0 = src_at.offset + offset_of(&index, &src_at.strides[..ndim - 1]);
+        let d0 = dst_at.offset + offset_of(&index, &dst_at.strides[..ndim - 1]);
+        if contiguous {
+            let (s, d) = (to_byte(s0, elem), to_byte(d0, elem));
+            dst[d..d + inner * elem].copy_from_slice(&src[s..s + inner * elem]);
+        } else {
+            let (ss, ds) = (src_at.strides[ndim - 1], dst_at.strides[ndim - 1]);
+            for i in 0..isize::try_from(inner).expect("block fits in memory") {
+                let (s, d) = (to_byte(s0 + i * ss, elem), to_byte(d0 + i * ds, elem));
+                dst[d..d + elem].copy_from_slice(&src[s..s + elem]);
+            }
+        }
+        // Advance the outer index like an odometer.
+        let mut d = ndim - 1;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            index[d] += 1;
+            if index[d] < shape[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+}
+
+fn to_byte(offset: isize, elem: usize) -> usize {
+    usize::try_from(offset).expect("element offset is non-negative") * elem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{c_strides, copy_block, Strided};
+
+    #[test]
+    fn copies_reversed_and_stepped_blocks() {
+        // src is a 3x4 array of u8 0..12; take rows [2, 0] (step -2) and columns [1, 3].
+        let src: Vec<u8> = (0..12).collect();
+        let src_strides = c_strides(&[3, 4]);
+        let steps = [-2 * src_strides[0], 2 * src_strides[1]];
+        let mut dst = vec![0u8; 4];
+        let dst_strides = c_strides(&[2, 2]);
+        copy_block(
+            &src,
+            Strided {
+                offset: 2 * 4 + 1,
+                strides: &steps,
+            },
+            &mut dst,
+            Strided {
+                offset: 0,
+                strides: &dst_strides,
+            },
+            &[2, 2],
+            1,
+        );
+        assert_eq!(dst, [9, 11, 1, 3]);
+    }
+
+    #[test]
+    fn copies_contiguous_rows_of_wide_elements() {
+        let src: Vec<u8> = (0..24).collect(); // 3x4 of u16
+        let mut dst = vec![0u8; 8]; // 2x2 of u16
+        copy_block(
+            &src,
+            Strided {
+                offset: 4 + 1,
+                strides: &c_strides(&[3, 4]),
+            },
+            &mut dst,
+            Strided {
+                offset: 0,
+                strides: &c_strides(&[2, 2]),
+            },
+            &[2, 2],
+            2,
+        );
+        assert_eq!(dst, [10, 11, 12, 13, 18, 19, 20, 21]);
+    }
+}

@@ -1,0 +1,350 @@
+//! Region reads and writes with numpy basic indexing: integers, slices with any step, Ellipsis.
+
+use std::sync::Arc;
+
+use zarrs::array::ArraySubset;
+
+use crate::chunk::{Decoded, WriteData};
+use crate::compute::spawn_compute;
+use crate::error::{Error, Result};
+use crate::handle::ArrayHandle;
+use crate::io::{read_into, write_from, ExternalBuffer, SharedOut};
+use crate::ndcopy::{c_strides, copy_block, Strided};
+
+/// One item of a selection, as numpy takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelItem {
+    /// An integer index (negative counts from the end); drops the dimension.
+    Index(i64),
+    /// A slice `start:stop:step` (each optional, Python semantics).
+    Slice(Option<i64>, Option<i64>, Option<i64>),
+    /// `...`: as many full slices as needed.
+    Ellipsis,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DimSel {
+    start: u64,
+    count: u64,
+    step: i64,
+}
+
+/// A selection resolved against an array shape.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    dims: Vec<DimSel>,
+    /// Shape of the result (integer-indexed dimensions dropped).
+    pub out_shape: Vec<u64>,
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Python's `slice.indices` followed by the length computation.
+fn resolve_slice(
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+    len: u64,
+) -> Result<DimSel> {
+    let step = step.unwrap_or(1);
+    if step == 0 {
+        return Err(Error::Selection("slice step cannot be zero".into()));
+    }
+    let len = to_i64(len);
+    let (lower, upper) = if step < 0 { (-1, len - 1) } else { (0, len) };
+    let clamp = |v: Option<i64>, default: i64| match v {
+        None => default,
+        Some(v) if v < 0 => (v.saturating_add(len)).max(lower),
+        Some(v) => v.min(upper),
+    };
+    let start = clamp(start, if step < 0 { upper } else { lower });
+    let stop = clamp(stop, if step < 0 { lower } else { upper });
+    let count = if step < 0 && stop < start {
+        (start - stop - 1) / (-step) + 1
+    } else if step > 0 && start < stop {
+        (stop - start - 1) / step + 1
+    } else {
+        0
+    };
+    Ok(DimSel {
+        start: to_u64(start.max(0)),
+        count: to_u64(count),
+        step,
+    })
+}
+
+impl Selection {
+    /// Resolve `items` against `shape`.
+    ///
+    /// # Errors
+    /// [`Error::Selection`] for out-of-bounds integers, too many indices, a zero step or more
+    /// than one Ellipsis.
+    pub fn parse(items: &[SelItem], shape: &[u64]) -> Result<Self> {
+        let ellipses = items.iter().filter(|i| **i == SelItem::Ellipsis).count();
+        if ellipses > 1 {
+            return Err(Error::Selection(
+                "a selection can only have one Ellipsis".into(),
+            ));
+        }
+        let explicit = items.len() - ellipses;
+        if explicit > shape.len() {
+            return Err(Error::Selection(format!(
+                "too many indices: {explicit} given for a {}-dimensional array",
+                shape.len()
+            )));
+        }
+        let mut expanded = Vec::with_capacity(shape.len());
+        for item in items {
+            if *item == SelItem::Ellipsis {
+                expanded.extend(std::iter::repeat_n(
+                    SelItem::Slice(None, None, None),
+                    shape.len() - explicit,
+                ));
+            } else {
+                expanded.push(*item);
+            }
+        }
+        expanded.resize(shape.len(), SelItem::Slice(None, None, None));
+        let mut dims = Vec::with_capacity(shape.len());
+        let mut out_shape = Vec::with_capacity(shape.len());
+        for (axis, (item, &len)) in expanded.iter().zip(shape).enumerate() {
+            match *item {
+                SelItem::Index(i) => {
+                    let j = if i < 0 {
+                        i.saturating_add(to_i64(len))
+                    } else {
+                        i
+                    };
+                    if j < 0 || j >= to_i64(len) {
+                        return Err(Error::Selection(format!(
+                            "index {i} is out of bounds for axis {axis} with size {len}"
+                        )));
+                    }
+                    dims.push(DimSel {
+                        start: to_u64(j),
+                        count: 1,
+                        step: 1,
+                    });
+                }
+                SelItem::Slice(start, stop, step) => {
+                    let d = resolve_slice(start, stop, step, len)?;
+                    out_shape.push(d.count);
+                    dims.push(d);
+                }
+                SelItem::Ellipsis => unreachable!("expanded above"),
+            }
+        }
+        Ok(Self { dims, out_shape })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.dims.iter().any(|d| d.count == 0)
+    }
+
+    fn is_contiguous(&self) -> bool {
+        self.dims.iter().all(|d| d.step == 1 || d.count <= 1)
+    }
+
+    /// The smallest box holding every selected element.
+    fn bounding_box(&self) -> ArraySubset {
+        let ranges: Vec<_> = self
+            .dims
+            .iter()
+            .map(|d| {
+                let span = (d.count - 1) * d.step.unsigned_abs();
+                let lo = if d.step < 0 { d.start - span } else { d.start };
+                lo..lo + span + 1
+            })
+            .collect();
+        ArraySubset::new_with_ranges(&ranges)
+    }
+
+    /// Where the selected elements sit in a C-ordered copy of the bounding box.
+    fn in_box(&self, box_shape: &[u64]) -> (isize, Vec<isize>) {
+        let strides = c_strides(box_shape);
+        let mut offset = 0isize;
+        let steps = self
+            .dims
+            .iter()
+            .zip(&strides)
+            .map(|(d, &s)| {
+                let step = isize::try_from(d.step).unwrap_or(isize::MAX);
+                if d.step < 0 {
+                    let from_lo = (d.count - 1) * d.step.unsigned_abs();
+                    offset += isize::try_from(from_lo).unwrap_or(isize::MAX) * s;
+                }
+                step * s
+            })
+            .collect();
+        (offset, steps)
+    }
+
+    fn counts(&self) -> Vec<u64> {
+        self.dims.iter().map(|d| d.count).collect()
+    }
+}
+
+/// The shape a selection of `array` produces.
+///
+/// # Errors
+/// As [`Selection::parse`].
+pub fn selection_shape(array: &ArrayHandle, items: &[SelItem]) -> Result<Vec<u64>> {
+    Ok(Selection::parse(items, array.shape())?.out_shape)
+}
+
+fn out_buffer(out: Option<Box<dyn ExternalBuffer>>, len: usize) -> Result<Arc<SharedOut>> {
+    match out {
+        None => Ok(SharedOut::owned(len)),
+        Some(b) if b.len() == len => Ok(SharedOut::external(b)),
+        Some(b) => Err(Error::InvalidData(format!(
+            "out holds {} bytes, the selection needs {len}",
+            b.len()
+        ))),
+    }
+}
+
+fn byte_len(shape: &[u64], elem: usize) -> usize {
+    usize::try_from(shape.iter().product::<u64>())
+        .unwrap_or(usize::MAX)
+        .saturating_mul(elem)
+}
+
+/// Read a selection of `array`; into `out` when given.
+///
+/// # Errors
+/// [`Error::Selection`] for a bad selection, codec and store errors.
+pub async fn read_region(
+    array: &ArrayHandle,
+    items: &[SelItem],
+    out: Option<Box<dyn ExternalBuffer>>,
+) -> Result<Decoded> {
+    let element = array.element()?;
+    let sel = Selection::parse(items, array.shape())?;
+    let out = out_buffer(out, byte_len(&sel.out_shape, element.size))?;
+    if !sel.is_empty() {
+        if sel.is_contiguous() {
+            read_into(array, &sel.bounding_box(), &out).await?;
+        } else {
+            let bbox = sel.bounding_box();
+            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
+            read_into(array, &bbox, &temp).await?;
+            // SAFETY: read_into wrote every byte of the box.
+            let temp = unsafe { temp.into_vec()? }.expect("owned buffer");
+            let (job_out, counts) = (out.clone(), sel.counts());
+            spawn_compute(move || {
+                let (offset, strides) = sel.in_box(bbox.shape());
+                let dst_strides = c_strides(&counts);
+                // SAFETY: this job is the only one touching `out`, and it writes all of it.
+                let dst = unsafe { job_out.slice_mut() };
+                copy_block(
+                    &temp,
+                    Strided {
+                        offset,
+                        strides: &strides,
+                    },
+                    dst,
+                    Strided {
+                        offset: 0,
+                        strides: &dst_strides,
+                    },
+                    &counts,
+                    element.size,
+                );
+                Ok(())
+            })
+            .await?;
+        }
+    }
+    let shape = Selection::parse(items, array.shape())?.out_shape;
+    // SAFETY: every byte was written above (an empty selection has no bytes).
+    let data = unsafe { out.into_vec()? };
+    Ok(Decoded {
+        data,
+        shape,
+        element,
+    })
+}
+
+/// Write `data` (C order, native byte order, exactly the selection's shape) to a selection.
+///
+/// # Errors
+/// [`Error::Selection`], [`Error::InvalidData`] for a size mismatch (nothing is written),
+/// codec and store errors.
+pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteData) -> Result<()> {
+    let element = array.element()?;
+    let sel = Selection::parse(items, array.shape())?;
+    let needed = byte_len(&sel.out_shape, element.size);
+    let given = (*data).as_ref().len();
+    if given != needed {
+        return Err(Error::InvalidData(format!(
+            "data holds {given} bytes, the selection of shape {:?} needs {needed}",
+            sel.out_shape
+        )));
+    }
+    if sel.is_empty() {
+        return Ok(());
+    }
+    let bbox = sel.bounding_box();
+    if sel.is_contiguous() {
+        return write_from(array, &bbox, data).await;
+    }
+    // Stepped selection: read the bounding box, scatter the new values into it, write it back.
+    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
+    read_into(array, &bbox, &temp).await?;
+    // SAFETY: read_into wrote every byte of the box.
+    let mut boxed = unsafe { temp.into_vec()? }.expect("owned buffer");
+    let box_shape = bbox.shape().to_vec();
+    let merged = spawn_compute(move || {
+        let (offset, strides) = sel.in_box(&box_shape);
+        let counts = sel.counts();
+        let src_strides = c_strides(&counts);
+        copy_block(
+            (*data).as_ref(),
+            Strided {
+                offset: 0,
+                strides: &src_strides,
+            },
+            &mut boxed,
+            Strided {
+                offset,
+                strides: &strides,
+            },
+            &counts,
+            element.size,
+        );
+        Ok(boxed)
+    })
+    .await?;
+    write_from(array, &bbox, Arc::new(merged)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SelItem, Selection};
+
+    fn shape_of(items: &[SelItem], shape: &[u64]) -> Vec<u64> {
+        Selection::parse(items, shape).unwrap().out_shape
+    }
+
+    #[test]
+    fn python_slice_semantics() {
+        let s = |a, b, c| SelItem::Slice(a, b, c);
+        assert_eq!(shape_of(&[s(None, None, Some(-1))], &[5]), [5]);
+        assert_eq!(shape_of(&[s(Some(-2), None, None)], &[5]), [2]);
+        assert_eq!(shape_of(&[s(Some(10), Some(20), None)], &[5]), [0]);
+        assert_eq!(shape_of(&[s(Some(4), Some(0), Some(-2))], &[5]), [2]);
+        assert_eq!(
+            shape_of(&[SelItem::Index(-1), SelItem::Ellipsis], &[5, 3, 2]),
+            [3, 2]
+        );
+        assert!(Selection::parse(&[SelItem::Index(5)], &[5]).is_err());
+        assert!(Selection::parse(&[s(None, None, Some(0))], &[5]).is_err());
+        assert!(Selection::parse(&[SelItem::Index(0), SelItem::Index(0)], &[5]).is_err());
+    }
+}

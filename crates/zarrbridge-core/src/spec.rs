@@ -1,0 +1,355 @@
+//! Building an array metadata document from zarr-python-style creation keywords.
+
+use serde_json::{json, Map, Value};
+
+use crate::dtype::{ElementType, Endian};
+use crate::error::{Error, Result};
+
+/// What `create_array` was asked for: zarr-python's keywords, as JSON values.
+#[derive(Debug, Clone, Default)]
+pub struct ArraySpec {
+    /// Array shape.
+    pub shape: Vec<u64>,
+    /// numpy type string (`"<u2"`, `">f8"`).
+    pub dtype: String,
+    /// Chunk shape (the inner chunk shape when sharded); `None`: one chunk.
+    pub chunks: Option<Vec<u64>>,
+    /// Shard shape (v3 only).
+    pub shards: Option<Vec<u64>>,
+    /// Fill value as Zarr JSON; `None`: zero / false.
+    pub fill_value: Option<Value>,
+    /// `"auto"`, `null`, or a list of codec documents (v3 or numcodecs form).
+    pub compressors: Value,
+    /// `null` or a list of codec documents.
+    pub filters: Value,
+    /// 2 or 3.
+    pub zarr_format: u8,
+    /// User attributes.
+    pub attributes: Map<String, Value>,
+    /// Dimension names (v3 only).
+    pub dimension_names: Option<Vec<Option<String>>>,
+}
+
+impl ArraySpec {
+    /// Read a spec from its JSON form (the keys are the field names).
+    ///
+    /// # Errors
+    /// [`Error::Metadata`] when a key has the wrong type.
+    pub fn from_json(value: &Value) -> Result<Self> {
+        let bad = |key: &str, why: &str| Error::Metadata(format!("array spec {key:?}: {why}"));
+        let shape_of = |key: &str| -> Result<Option<Vec<u64>>> {
+            match value.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => serde_json::from_value(v.clone())
+                    .map(Some)
+                    .map_err(|_| bad(key, "expected a list of non-negative integers")),
+            }
+        };
+        let zarr_format = match value
+            .get("zarr_format")
+            .and_then(Value::as_u64)
+            .unwrap_or(3)
+        {
+            2 => 2,
+            3 => 3,
+            other => return Err(bad("zarr_format", &format!("must be 2 or 3, not {other}"))),
+        };
+        let attributes = match value.get("attributes") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(_) => return Err(bad("attributes", "expected a JSON object")),
+        };
+        let dimension_names = match value.get("dimension_names") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                serde_json::from_value(v.clone())
+                    .map_err(|_| bad("dimension_names", "expected a list of strings or nulls"))?,
+            ),
+        };
+        Ok(Self {
+            shape: shape_of("shape")?.ok_or_else(|| bad("shape", "is required"))?,
+            dtype: value
+                .get("dtype")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("dtype", "is required"))?
+                .to_string(),
+            chunks: shape_of("chunks")?,
+            shards: shape_of("shards")?,
+            fill_value: value.get("fill_value").filter(|v| !v.is_null()).cloned(),
+            compressors: value.get("compressors").cloned().unwrap_or(json!("auto")),
+            filters: value.get("filters").cloned().unwrap_or(Value::Null),
+            zarr_format,
+            attributes,
+            dimension_names,
+        })
+    }
+
+    /// The metadata document (`zarr.json`, or `.zarray` with an `attributes` key) this spec
+    /// describes. zarrs validates it when the array handle is built.
+    ///
+    /// # Errors
+    /// [`Error::Metadata`] for inconsistent shapes, [`Error::Unsupported`] for an unsupported
+    /// dtype or a v3-only feature on v2.
+    pub fn to_metadata(&self) -> Result<Value> {
+        let (element, endian) = ElementType::from_numpy(&self.dtype)?;
+        let ndim = self.shape.len();
+        let chunks = self
+            .chunks
+            .clone()
+            .unwrap_or_else(|| self.shape.iter().map(|&s| s.max(1)).collect());
+        check_shape("chunks", &chunks, ndim)?;
+        let fill_value = self
+            .fill_value
+            .clone()
+            .unwrap_or_else(|| default_fill(element));
+        if self.zarr_format == 2 {
+            return self.to_v2(element, endian, chunks, fill_value);
+        }
+        let bytes = if element.size == 1 {
+            json!({"name": "bytes"})
+        } else {
+            let endian = if endian == Endian::Big {
+                "big"
+            } else {
+                "little"
+            };
+            json!({"name": "bytes", "configuration": {"endian": endian}})
+        };
+        let mut inner: Vec<Value> = codec_list(&self.filters, "filters")?
+            .into_iter()
+            .map(|c| to_v3_codec(c, element.size))
+            .collect();
+        inner.push(bytes);
+        inner.extend(
+            compressors(&self.compressors, 3)?
+                .into_iter()
+                .map(|c| to_v3_codec(c, element.size)),
+        );
+        let (grid_chunks, codecs) = match &self.shards {
+            None => (chunks, inner),
+            Some(shards) => {
+                check_shape("shards", shards, ndim)?;
+                if let Some(d) = (0..ndim).find(|&d| shards[d] % chunks[d] != 0) {
+                    return Err(Error::Metadata(format!(
+                        "shard shape {shards:?} is not a multiple of chunk shape {chunks:?} \
+                         (dimension {d})"
+                    )));
+                }
+                let sharding = json!({"name": "sharding_indexed", "configuration": {
+                    "chunk_shape": chunks,
+                    "codecs": inner,
+                    "index_codecs": [
+                        {"name": "bytes", "configuration": {"endian": "little"}},
+                        {"name": "crc32c"}
+                    ],
+                    "index_location": "end"
+                }});
+                (shards.clone(), vec![sharding])
+            }
+        };
+        let mut doc = json!({
+            "zarr_format": 3,
+            "node_type": "array",
+            "shape": self.shape,
+            "data_type": element.zarr_name,
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": grid_chunks}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+            "fill_value": fill_value,
+            "codecs": codecs,
+            "attributes": self.attributes,
+        });
+        if let Some(names) = &self.dimension_names {
+            if names.len() != ndim {
+                return Err(Error::Metadata(format!(
+                    "{} dimension names for a {ndim}-dimensional array",
+                    names.len()
+                )));
+            }
+            doc["dimension_names"] = json!(names);
+        }
+        Ok(doc)
+    }
+
+    fn to_v2(
+        &self,
+        element: ElementType,
+        endian: Endian,
+        chunks: Vec<u64>,
+        fill_value: Value,
+    ) -> Result<Value> {
+        if self.shards.is_some() {
+            return Err(Error::Unsupported("sharding needs zarr_format=3".into()));
+        }
+        if self.dimension_names.is_some() {
+            return Err(Error::Unsupported(
+                "dimension_names needs zarr_format=3".into(),
+            ));
+        }
+        let mut compressors = compressors(&self.compressors, 2)?;
+        if compressors.len() > 1 {
+            return Err(Error::Metadata(format!(
+                "zarr_format=2 takes at most one compressor, got {}",
+                compressors.len()
+            )));
+        }
+        let filters: Vec<Value> = codec_list(&self.filters, "filters")?
+            .into_iter()
+            .map(to_v2_codec)
+            .collect();
+        Ok(json!({
+            "zarr_format": 2,
+            "shape": self.shape,
+            "chunks": chunks,
+            "dtype": element.zarr_v2(endian),
+            "compressor": compressors.pop().map(to_v2_codec),
+            "fill_value": fill_value,
+            "order": "C",
+            "filters": if filters.is_empty() { Value::Null } else { json!(filters) },
+            "dimension_separator": ".",
+            "attributes": self.attributes,
+        }))
+    }
+}
+
+fn check_shape(what: &str, shape: &[u64], ndim: usize) -> Result<()> {
+    if shape.len() != ndim {
+        return Err(Error::Metadata(format!(
+            "{what} {shape:?} has {} dimensions, the array has {ndim}",
+            shape.len()
+        )));
+    }
+    if shape.contains(&0) {
+        return Err(Error::Metadata(format!(
+            "{what} {shape:?} must be positive"
+        )));
+    }
+    Ok(())
+}
+
+fn default_fill(element: ElementType) -> Value {
+    match element.kind {
+        'b' => json!(false),
+        'f' => json!(0.0),
+        'c' => json!([0.0, 0.0]),
+        _ => json!(0),
+    }
+}
+
+fn codec_list(value: &Value, what: &str) -> Result<Vec<Value>> {
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => Ok(items.clone()),
+        Value::Object(_) => Ok(vec![value.clone()]),
+        _ => Err(Error::Metadata(format!(
+            "{what} must be a codec or a list of codecs"
+        ))),
+    }
+}
+
+fn compressors(value: &Value, zarr_format: u8) -> Result<Vec<Value>> {
+    if value.as_str() == Some("auto") {
+        return Ok(vec![if zarr_format == 3 {
+            json!({"name": "zstd", "configuration": {"level": 0, "checksum": false}})
+        } else {
+            json!({"id": "zstd", "level": 0})
+        }]);
+    }
+    codec_list(value, "compressors")
+}
+
+const BLOSC_SHUFFLES: [&str; 3] = ["noshuffle", "shuffle", "bitshuffle"];
+
+/// numcodecs form (`{"id": ..., ...}`) to Zarr v3 form; v3 documents pass through.
+fn to_v3_codec(codec: Value, element_size: usize) -> Value {
+    let Value::Object(mut map) = codec else {
+        return codec;
+    };
+    let Some(Value::String(id)) = map.remove("id") else {
+        return Value::Object(map);
+    };
+    if id == "blosc" {
+        if let Some(n) = map.get("shuffle").and_then(Value::as_i64) {
+            let name = usize::try_from(n).ok().and_then(|i| BLOSC_SHUFFLES.get(i));
+            map.insert("shuffle".into(), json!(name.copied().unwrap_or("shuffle")));
+        }
+        map.entry("typesize").or_insert(json!(element_size));
+        map.entry("blocksize").or_insert(json!(0));
+    }
+    json!({"name": id, "configuration": map})
+}
+
+/// Zarr v3 form to numcodecs form; numcodecs documents pass through.
+fn to_v2_codec(codec: Value) -> Value {
+    let Value::Object(mut map) = codec else {
+        return codec;
+    };
+    let Some(Value::String(name)) = map.remove("name") else {
+        return Value::Object(map);
+    };
+    let mut out = match map.remove("configuration") {
+        Some(Value::Object(config)) => config,
+        _ => Map::new(),
+    };
+    if name == "blosc" {
+        out.remove("typesize");
+        if let Some(s) = out.get("shuffle").and_then(Value::as_str) {
+            let n = BLOSC_SHUFFLES.iter().position(|x| *x == s).unwrap_or(1);
+            out.insert("shuffle".into(), json!(n));
+        }
+    }
+    out.insert("id".into(), json!(name));
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ArraySpec;
+    use serde_json::json;
+
+    #[test]
+    fn sharded_v3_document() {
+        let spec = ArraySpec::from_json(&json!({
+            "shape": [10, 10], "dtype": "<u2", "chunks": [2, 5], "shards": [4, 10]
+        }))
+        .unwrap();
+        let doc = spec.to_metadata().unwrap();
+        assert_eq!(
+            doc["chunk_grid"]["configuration"]["chunk_shape"],
+            json!([4, 10])
+        );
+        assert_eq!(doc["codecs"][0]["name"], "sharding_indexed");
+        assert_eq!(
+            doc["codecs"][0]["configuration"]["chunk_shape"],
+            json!([2, 5])
+        );
+    }
+
+    #[test]
+    fn rejects_uneven_shards_and_v2_sharding() {
+        let bad = ArraySpec::from_json(&json!({
+            "shape": [10], "dtype": "<u2", "chunks": [3], "shards": [4]
+        }))
+        .unwrap();
+        assert!(bad.to_metadata().is_err());
+        let v2 = ArraySpec::from_json(&json!({
+            "shape": [10], "dtype": "<u2", "chunks": [2], "shards": [4], "zarr_format": 2
+        }))
+        .unwrap();
+        assert!(v2.to_metadata().is_err());
+    }
+
+    #[test]
+    fn numcodecs_blosc_becomes_v3() {
+        let spec = ArraySpec::from_json(&json!({
+            "shape": [4], "dtype": ">f8",
+            "compressors": [{"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 2}]
+        }))
+        .unwrap();
+        let doc = spec.to_metadata().unwrap();
+        assert_eq!(doc["codecs"][0]["configuration"]["endian"], "big");
+        let blosc = &doc["codecs"][1];
+        assert_eq!(blosc["name"], "blosc");
+        assert_eq!(blosc["configuration"]["shuffle"], "bitshuffle");
+        assert_eq!(blosc["configuration"]["typesize"], 8);
+    }
+}

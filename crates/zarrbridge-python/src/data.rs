@@ -1,0 +1,220 @@
+//! Chunk and region functions: selections and buffers in, decoded buffers out.
+
+use std::sync::Arc;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyEllipsis, PySlice, PyTuple};
+use zarrbridge_core as core;
+use zarrbridge_core::{SelItem, WriteData};
+
+use crate::buffer::{HeldBuffer, NdBuffer};
+use crate::errors::check;
+use crate::handles::PyArrayHandle;
+use crate::runtime::run;
+
+fn optional_int(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    if value.is_none() {
+        Ok(None)
+    } else {
+        value.extract().map(Some)
+    }
+}
+
+/// Convert a tuple of ints, slices and Ellipsis to selection items.
+fn selection(items: &Bound<'_, PyTuple>) -> PyResult<Vec<SelItem>> {
+    items
+        .iter()
+        .map(|item| {
+            if item.is_instance_of::<PyEllipsis>() {
+                Ok(SelItem::Ellipsis)
+            } else if let Ok(slice) = item.cast::<PySlice>() {
+                Ok(SelItem::Slice(
+                    optional_int(&slice.getattr("start")?)?,
+                    optional_int(&slice.getattr("stop")?)?,
+                    optional_int(&slice.getattr("step")?)?,
+                ))
+            } else if let Ok(i) = item.extract::<i64>() {
+                Ok(SelItem::Index(i))
+            } else {
+                Err(PyTypeError::new_err(format!(
+                    "selection items must be ints, slices or Ellipsis, not {}",
+                    item.get_type().name()?
+                )))
+            }
+        })
+        .collect()
+}
+
+fn itemsize(array: &core::ArrayHandle) -> PyResult<usize> {
+    Ok(check(array.element())?.size)
+}
+
+fn out_buffer(
+    array: &core::ArrayHandle,
+    out: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Box<dyn core::ExternalBuffer>>> {
+    let size = itemsize(array)?;
+    out.map(|o| -> PyResult<Box<dyn core::ExternalBuffer>> {
+        Ok(Box::new(check(HeldBuffer::get(o, size, true))?))
+    })
+    .transpose()
+}
+
+fn write_data(array: &core::ArrayHandle, data: &Bound<'_, PyAny>) -> PyResult<WriteData> {
+    Ok(Arc::new(check(HeldBuffer::get(
+        data,
+        itemsize(array)?,
+        false,
+    ))?))
+}
+
+/// The shape a selection of the array produces.
+#[pyfunction]
+pub fn selection_shape<'py>(
+    py: Python<'py>,
+    array: &PyArrayHandle,
+    selection_items: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let items = selection(selection_items)?;
+    PyTuple::new(py, check(core::selection_shape(&array.inner, &items))?)
+}
+
+#[pyfunction]
+#[pyo3(signature = (array, coords, out=None, callback=None))]
+pub fn read_chunk(
+    py: Python<'_>,
+    array: &PyArrayHandle,
+    coords: Vec<u64>,
+    out: Option<&Bound<'_, PyAny>>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let array = array.inner.clone();
+    let out = out_buffer(&array, out)?;
+    run(
+        py,
+        async move {
+            let decoded = core::read_chunk(&array, &coords, out).await?;
+            Ok(NdBuffer::from_decoded(decoded))
+        },
+        callback,
+    )
+}
+
+#[pyfunction]
+#[pyo3(signature = (array, coords_list, callback=None))]
+pub fn read_chunks(
+    py: Python<'_>,
+    array: &PyArrayHandle,
+    coords_list: Vec<Vec<u64>>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let array = array.inner.clone();
+    run(
+        py,
+        async move {
+            let decoded = core::read_chunks(&array, &coords_list).await?;
+            Ok(decoded
+                .into_iter()
+                .map(NdBuffer::from_decoded)
+                .collect::<Vec<_>>())
+        },
+        callback,
+    )
+}
+
+#[pyfunction]
+#[pyo3(signature = (array, coords, data, callback=None))]
+pub fn write_chunk(
+    py: Python<'_>,
+    array: &PyArrayHandle,
+    coords: Vec<u64>,
+    data: &Bound<'_, PyAny>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let array = array.inner.clone();
+    let data = write_data(&array, data)?;
+    run(
+        py,
+        async move { core::write_chunk(&array, &coords, data).await },
+        callback,
+    )
+}
+
+#[pyfunction]
+#[pyo3(signature = (array, coords_list, data_list, callback=None))]
+pub fn write_chunks(
+    py: Python<'_>,
+    array: &PyArrayHandle,
+    coords_list: Vec<Vec<u64>>,
+    data_list: Vec<Bound<'_, PyAny>>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let array = array.inner.clone();
+    let data = data_list
+        .iter()
+        .map(|d| write_data(&array, d))
+        .collect::<PyResult<Vec<_>>>()?;
+    run(
+        py,
+        async move { core::write_chunks(&array, &coords_list, data).await },
+        callback,
+    )
+}
+
+#[pyfunction]
+#[pyo3(signature = (array, coords, callback=None))]
+pub fn delete_chunk(
+    py: Python<'_>,
+    array: &PyArrayHandle,
+    coords: Vec<u64>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let array = array.inner.clone();
+    run(
+        py,
+        async move { core::delete_chunk(&array, &coords).await },
+        callback,
+    )
+}
+
+#[pyfunction]
+#[pyo3(signature = (array, selection_items, out=None, callback=None))]
+pub fn read_region(
+    py: Python<'_>,
+    array: &PyArrayHandle,
+    selection_items: &Bound<'_, PyTuple>,
+    out: Option<&Bound<'_, PyAny>>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let array = array.inner.clone();
+    let items = selection(selection_items)?;
+    let out = out_buffer(&array, out)?;
+    run(
+        py,
+        async move {
+            let decoded = core::read_region(&array, &items, out).await?;
+            Ok(NdBuffer::from_decoded(decoded))
+        },
+        callback,
+    )
+}
+
+#[pyfunction]
+#[pyo3(signature = (array, selection_items, data, callback=None))]
+pub fn write_region(
+    py: Python<'_>,
+    array: &PyArrayHandle,
+    selection_items: &Bound<'_, PyTuple>,
+    data: &Bound<'_, PyAny>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let array = array.inner.clone();
+    let items = selection(selection_items)?;
+    let data = write_data(&array, data)?;
+    run(
+        py,
+        async move { core::write_region(&array, &items, data).await },
+        callback,
+    )
+}

@@ -1,0 +1,159 @@
+//! `ArrayHandle` and `GroupHandle`: core handles with read-only properties for Python.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use zarrbridge_core::{ArrayHandle, GroupHandle, Node};
+
+use crate::store::PyStore;
+
+/// An array: store, path and parsed metadata.
+#[pyclass(
+    frozen,
+    skip_from_py_object,
+    name = "ArrayHandle",
+    module = "zarrbridge._native"
+)]
+#[derive(Clone)]
+pub struct PyArrayHandle {
+    pub inner: ArrayHandle,
+}
+
+/// A group: store, path and metadata.
+#[pyclass(
+    frozen,
+    skip_from_py_object,
+    name = "GroupHandle",
+    module = "zarrbridge._native"
+)]
+#[derive(Clone)]
+pub struct PyGroupHandle {
+    pub inner: GroupHandle,
+}
+
+/// An array or a group, converted to the matching handle class.
+#[derive(IntoPyObject)]
+pub enum PyNode {
+    Array(PyArrayHandle),
+    Group(PyGroupHandle),
+}
+
+impl From<Node> for PyNode {
+    fn from(node: Node) -> Self {
+        match node {
+            Node::Array(inner) => Self::Array(PyArrayHandle { inner }),
+            Node::Group(inner) => Self::Group(PyGroupHandle { inner }),
+        }
+    }
+}
+
+fn tuple<'py>(py: Python<'py>, shape: &[u64]) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, shape)
+}
+
+#[pymethods]
+impl PyArrayHandle {
+    #[getter]
+    fn store(&self) -> PyStore {
+        PyStore {
+            inner: self.inner.store().clone(),
+        }
+    }
+
+    #[getter]
+    fn path(&self) -> &str {
+        self.inner.path().as_str()
+    }
+
+    fn metadata_json(&self) -> String {
+        self.inner.metadata().to_string()
+    }
+
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        tuple(py, self.inner.shape())
+    }
+
+    #[getter]
+    fn dtype(&self) -> String {
+        self.inner.numpy_dtype()
+    }
+
+    #[getter]
+    fn chunk_shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        tuple(py, &self.inner.chunk_shape())
+    }
+
+    #[getter]
+    fn inner_chunk_shape<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.inner
+            .inner_chunk_shape()
+            .map(|s| tuple(py, &s))
+            .transpose()
+    }
+
+    #[getter]
+    fn grid_shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        tuple(py, &self.inner.grid_shape())
+    }
+
+    #[getter]
+    fn zarr_format(&self) -> u8 {
+        self.inner.zarr_format()
+    }
+
+    #[getter]
+    fn fill_value<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.inner.fill_value_bytes())
+    }
+
+    #[getter]
+    fn write_empty_chunks(&self) -> bool {
+        self.inner.write_empty_chunks()
+    }
+
+    fn with_write_empty_chunks(&self, flag: bool) -> Self {
+        Self {
+            inner: self.inner.with_write_empty_chunks(flag),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ArrayHandle({:?}, {:?})",
+            self.inner.store().url(),
+            self.inner.path().as_str()
+        )
+    }
+}
+
+#[pymethods]
+impl PyGroupHandle {
+    #[getter]
+    fn store(&self) -> PyStore {
+        PyStore {
+            inner: self.inner.store().clone(),
+        }
+    }
+
+    #[getter]
+    fn path(&self) -> &str {
+        self.inner.path().as_str()
+    }
+
+    fn metadata_json(&self) -> String {
+        self.inner.metadata().to_string()
+    }
+
+    #[getter]
+    fn zarr_format(&self) -> u8 {
+        self.inner.zarr_format()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "GroupHandle({:?}, {:?})",
+            self.inner.store().url(),
+            self.inner.path().as_str()
+        )
+    }
+}

@@ -1,0 +1,40 @@
+//! `zarrbridge._native`: the pyo3 extension. Conversions only; Zarr logic lives in
+//! `zarrbridge-core`.
+
+use pyo3::prelude::*;
+
+mod buffer;
+mod data;
+mod errors;
+mod handles;
+mod nodes;
+mod runtime;
+mod store;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<store::PyStore>()?;
+    m.add_class::<handles::PyArrayHandle>()?;
+    m.add_class::<handles::PyGroupHandle>()?;
+    m.add_class::<buffer::NdBuffer>()?;
+    m.add_class::<runtime::Task>()?;
+    m.add_function(wrap_pyfunction!(nodes::array_from_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::create_array, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::create_group, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::open_array, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::open_group, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::open_node, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::read_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::list_children, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::delete_node, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::update_attributes, m)?)?;
+    m.add_function(wrap_pyfunction!(data::selection_shape, m)?)?;
+    m.add_function(wrap_pyfunction!(data::read_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(data::read_chunks, m)?)?;
+    m.add_function(wrap_pyfunction!(data::write_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(data::write_chunks, m)?)?;
+    m.add_function(wrap_pyfunction!(data::delete_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(data::read_region, m)?)?;
+    m.add_function(wrap_pyfunction!(data::write_region, m)?)?;
+    Ok(())
+}
