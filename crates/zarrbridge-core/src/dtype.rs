@@ -162,9 +162,8 @@ impl ElementType {
             .ok_or_else(unsupported)?;
         let endian = match order {
             '>' => Endian::Big,
-            '<' | '|' => Endian::Little,
             '=' if NATIVE_ORDER == '>' => Endian::Big,
-            '=' => Endian::Little,
+            '<' | '|' | '=' => Endian::Little,
             _ => return Err(unsupported()),
         };
         Ok((element, endian))

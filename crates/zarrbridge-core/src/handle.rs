@@ -38,6 +38,7 @@ impl ArrayHandle {
     /// # Errors
     /// [`Error::Metadata`] for an invalid document, [`Error::Unsupported`] for codecs or data
     /// types zarrs does not know.
+    #[allow(clippy::needless_pass_by_value)] // the document is the handle's input, taken whole
     pub fn from_metadata(store: Store, path: NodePath, doc: Value) -> Result<Self> {
         let invalid = |e: serde_json::Error| {
             Error::Metadata(format!(
@@ -265,6 +266,7 @@ impl GroupHandle {
 
 /// The metadata document of a new group.
 #[must_use]
+#[allow(clippy::needless_pass_by_value)]
 pub fn group_document(zarr_format: u8, attributes: Map<String, Value>) -> Value {
     if zarr_format == 2 {
         serde_json::json!({"zarr_format": 2, "attributes": attributes})

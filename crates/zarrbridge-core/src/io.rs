@@ -29,6 +29,10 @@ pub unsafe trait ExternalBuffer: Send + Sync + 'static {
     fn ptr(&self) -> *mut u8;
     /// Length in bytes.
     fn len(&self) -> usize;
+    /// Whether the buffer is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The destination of one read, shared by its compute jobs. Each job writes a disjoint region;

@@ -48,11 +48,11 @@ fn to_u64(n: i64) -> u64 {
 /// Python's `slice.indices` followed by the length computation.
 fn resolve_slice(
     start: Option<i64>,
-    stop: Option<i64>,
-    step: Option<i64>,
+    end: Option<i64>,
+    stride: Option<i64>,
     len: u64,
 ) -> Result<DimSel> {
-    let step = step.unwrap_or(1);
+    let step = stride.unwrap_or(1);
     if step == 0 {
         return Err(Error::Selection("slice step cannot be zero".into()));
     }
@@ -64,11 +64,11 @@ fn resolve_slice(
         Some(v) => v.min(upper),
     };
     let start = clamp(start, if step < 0 { upper } else { lower });
-    let stop = clamp(stop, if step < 0 { lower } else { upper });
-    let count = if step < 0 && stop < start {
-        (start - stop - 1) / (-step) + 1
-    } else if step > 0 && start < stop {
-        (stop - start - 1) / step + 1
+    let last = clamp(end, if step < 0 { lower } else { upper });
+    let count = if step < 0 && last < start {
+        (start - last - 1) / (-step) + 1
+    } else if step > 0 && start < last {
+        (last - start - 1) / step + 1
     } else {
         0
     };
@@ -132,8 +132,8 @@ impl Selection {
                         step: 1,
                     });
                 }
-                SelItem::Slice(start, stop, step) => {
-                    let d = resolve_slice(start, stop, step, len)?;
+                SelItem::Slice(from, to, stride) => {
+                    let d = resolve_slice(from, to, stride, len)?;
                     out_shape.push(d.count);
                     dims.push(d);
                 }
@@ -217,6 +217,9 @@ fn byte_len(shape: &[u64], elem: usize) -> usize {
 
 /// Read a selection of `array`; into `out` when given.
 ///
+/// # Panics
+/// Never in practice: an internal buffer is checked to be owned before use.
+///
 /// # Errors
 /// [`Error::Selection`] for a bad selection, codec and store errors.
 pub async fn read_region(
@@ -272,6 +275,9 @@ pub async fn read_region(
 }
 
 /// Write `data` (C order, native byte order, exactly the selection's shape) to a selection.
+///
+/// # Panics
+/// Never in practice: an internal buffer is checked to be owned before use.
 ///
 /// # Errors
 /// [`Error::Selection`], [`Error::InvalidData`] for a size mismatch (nothing is written),

@@ -103,7 +103,7 @@ impl ArraySpec {
             .clone()
             .unwrap_or_else(|| default_fill(element));
         if self.zarr_format == 2 {
-            return self.to_v2(element, endian, chunks, fill_value);
+            return self.to_v2(element, endian, &chunks, &fill_value);
         }
         let bytes = if element.size == 1 {
             json!({"name": "bytes"})
@@ -174,8 +174,8 @@ impl ArraySpec {
         &self,
         element: ElementType,
         endian: Endian,
-        chunks: Vec<u64>,
-        fill_value: Value,
+        chunks: &[u64],
+        fill_value: &Value,
     ) -> Result<Value> {
         if self.shards.is_some() {
             return Err(Error::Unsupported("sharding needs zarr_format=3".into()));

@@ -224,7 +224,7 @@ impl Store {
         Ok(self.storage.get(&store_key(key)?).await?)
     }
 
-    /// Write a whole value (atomically for file stores: object_store writes a temporary file
+    /// Write a whole value (atomically for file stores: `object_store` writes a temporary file
     /// and renames it into place).
     pub(crate) async fn set(&self, key: &str, value: bytes::Bytes) -> Result<()> {
         Ok(self.storage.set(&store_key(key)?, value).await?)

@@ -41,7 +41,6 @@ fn format_of(element: ElementType) -> &'static CStr {
         "h" => c"h",
         "i" => c"i",
         "q" => c"q",
-        "B" => c"B",
         "H" => c"H",
         "I" => c"I",
         "Q" => c"Q",
@@ -50,7 +49,7 @@ fn format_of(element: ElementType) -> &'static CStr {
         "d" => c"d",
         "Zf" => c"Zf",
         "Zd" => c"Zd",
-        _ => c"B",
+        _ => c"B", // "B": uint8; the table in zarrbridge-core holds no other format
     }
 }
 

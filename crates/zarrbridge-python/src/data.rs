@@ -143,6 +143,7 @@ pub fn write_chunk(
 
 #[pyfunction]
 #[pyo3(signature = (array, coords_list, data_list, callback=None))]
+#[allow(clippy::needless_pass_by_value)] // pyo3 extracts a list into a Vec
 pub fn write_chunks(
     py: Python<'_>,
     array: &PyArrayHandle,

@@ -21,6 +21,7 @@ fn class_name(err: &Error) -> &'static str {
 }
 
 /// The Python exception for a core error.
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(to_pyerr)`
 pub fn to_pyerr(err: Error) -> PyErr {
     let message = err.to_string();
     Python::attach(|py| {

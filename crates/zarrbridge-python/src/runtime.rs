@@ -103,6 +103,7 @@ where
                     result = &mut fut => return result.map_err(to_pyerr),
                     () = tokio::time::sleep(SIGNAL_POLL) => {
                         // Dropping `fut` on return cancels the work at its next await point.
+                        #[allow(clippy::redundant_closure_for_method_calls)] // the method is not general enough
                         Python::attach(|py| py.check_signals())?;
                     }
                 }

@@ -1,0 +1,36 @@
+# One entry point for newcomers and CI. Every target installs what it needs first.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip --disable-pip-version-check
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k interop -x"`.
+PYTEST_ARGS ?=
+
+.PHONY: deps build example test test-rust test-python check ci
+
+# Python dependencies plus an editable install, which builds the extension (release, once).
+deps:
+	$(PIP) install --quiet "maturin>=1.7,<2"
+	$(PIP) install --quiet --no-build-isolation -e ".[test,dev]"
+
+build: deps
+
+example: deps
+	$(PYTHON) examples/quickstart.py
+
+test-rust:
+	cargo test -p zarrbridge-core --release
+
+test-python: deps
+	$(PYTHON) -m pytest tests $(PYTEST_ARGS)
+
+test: test-rust test-python
+
+check: deps
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --release -- -D warnings
+	$(PYTHON) -m ruff check python tests examples
+	$(PYTHON) -m ruff format --check python tests examples
+	$(PYTHON) -m mypy
+	$(PYTHON) -m mypy.stubtest zarrbridge._native
+
+ci: check test
