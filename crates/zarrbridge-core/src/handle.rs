@@ -73,12 +73,8 @@ impl ArrayHandle {
             other => other,
         })?;
         let element = ElementType::of(array.data_type()).ok();
-        // Keep the document zarrs understood, so what we write back is what we validated.
-        let doc = match array.metadata() {
-            ArrayMetadata::V3(m) => serde_json::to_value(m),
-            ArrayMetadata::V2(m) => serde_json::to_value(m),
-        }
-        .map_err(|e| Error::Metadata(e.to_string()))?;
+        // Keep the document as given: zarrs validated it, but its own serialisation writes
+        // name-only codecs as bare strings, which other implementations reject.
         Ok(Self {
             store,
             path,

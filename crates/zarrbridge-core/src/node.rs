@@ -302,6 +302,9 @@ pub async fn list_children(store: &Store, path: &str) -> Result<Vec<Node>> {
         })
         .collect();
     names.sort();
+    if names.is_empty() && !path.is_root() && read_node_doc(store, &path).await?.is_none() {
+        return Err(not_found(store, &path, "array or group"));
+    }
     let children: Vec<Option<Node>> = futures::stream::iter(names)
         .map(|name| {
             let path = path.clone();

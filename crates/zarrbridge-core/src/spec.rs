@@ -100,8 +100,8 @@ impl ArraySpec {
         check_shape("chunks", &chunks, ndim)?;
         let fill_value = self
             .fill_value
-            .clone()
-            .unwrap_or_else(|| default_fill(element));
+            .as_ref()
+            .map_or_else(|| default_fill(element), |v| cast_fill(element, v));
         if self.zarr_format == 2 {
             return self.to_v2(element, endian, &chunks, &fill_value);
         }
@@ -235,6 +235,27 @@ fn default_fill(element: ElementType) -> Value {
     }
 }
 
+/// Cast a fill value to the array's kind, as zarr-python does: a real number for a complex
+/// array gets a zero imaginary part, 0/1 for bool become false/true, integral floats for
+/// integer arrays become integers. Anything else is left for zarrs to judge.
+fn cast_fill(element: ElementType, value: &Value) -> Value {
+    match (element.kind, value) {
+        ('c', Value::Number(_) | Value::String(_)) => json!([value, 0.0]),
+        ('b', Value::Number(n)) if n.as_f64() == Some(0.0) => json!(false),
+        ('b', Value::Number(n)) if n.as_f64() == Some(1.0) => json!(true),
+        ('i' | 'u', Value::Number(n)) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            #[allow(clippy::cast_possible_truncation)] // checked integral and in range
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                json!(f as i64)
+            } else {
+                value.clone()
+            }
+        }
+        _ => value.clone(),
+    }
+}
+
 fn codec_list(value: &Value, what: &str) -> Result<Vec<Value>> {
     match value {
         Value::Null => Ok(Vec::new()),
@@ -259,23 +280,53 @@ fn compressors(value: &Value, zarr_format: u8) -> Result<Vec<Value>> {
 
 const BLOSC_SHUFFLES: [&str; 3] = ["noshuffle", "shuffle", "bitshuffle"];
 
-/// numcodecs form (`{"id": ..., ...}`) to Zarr v3 form; v3 documents pass through.
+/// numcodecs form (`{"id": ..., ...}`) to Zarr v3 form, filling in the configuration fields the
+/// v3 spec requires but zarr-python lets users omit (zstd's checksum, blosc's typesize, ...).
 fn to_v3_codec(codec: Value, element_size: usize) -> Value {
     let Value::Object(mut map) = codec else {
         return codec;
     };
-    let Some(Value::String(id)) = map.remove("id") else {
-        return Value::Object(map);
+    let (name, mut config) = match map.remove("id") {
+        Some(Value::String(id)) => (id, map),
+        _ => match (map.remove("name"), map.remove("configuration")) {
+            (Some(Value::String(name)), Some(Value::Object(config))) => (name, config),
+            (Some(Value::String(name)), None) => (name, Map::new()),
+            (name, config) => {
+                map.extend(name.map(|n| ("name".to_string(), n)));
+                map.extend(config.map(|c| ("configuration".to_string(), c)));
+                return Value::Object(map);
+            }
+        },
     };
-    if id == "blosc" {
-        if let Some(n) = map.get("shuffle").and_then(Value::as_i64) {
-            let name = usize::try_from(n).ok().and_then(|i| BLOSC_SHUFFLES.get(i));
-            map.insert("shuffle".into(), json!(name.copied().unwrap_or("shuffle")));
+    match name.as_str() {
+        "zstd" => {
+            config.entry("level").or_insert(json!(0));
+            config.entry("checksum").or_insert(json!(false));
         }
-        map.entry("typesize").or_insert(json!(element_size));
-        map.entry("blocksize").or_insert(json!(0));
+        "gzip" => {
+            config.entry("level").or_insert(json!(5));
+        }
+        "blosc" => {
+            if let Some(n) = config.get("shuffle").and_then(Value::as_i64) {
+                let shuffle = usize::try_from(n).ok().and_then(|i| BLOSC_SHUFFLES.get(i));
+                config.insert(
+                    "shuffle".into(),
+                    json!(shuffle.copied().unwrap_or("shuffle")),
+                );
+            }
+            config.entry("cname").or_insert(json!("zstd"));
+            config.entry("clevel").or_insert(json!(5));
+            config.entry("shuffle").or_insert(json!("shuffle"));
+            config.entry("typesize").or_insert(json!(element_size));
+            config.entry("blocksize").or_insert(json!(0));
+        }
+        _ => {}
     }
-    json!({"name": id, "configuration": map})
+    if config.is_empty() {
+        json!({"name": name})
+    } else {
+        json!({"name": name, "configuration": config})
+    }
 }
 
 /// Zarr v3 form to numcodecs form; numcodecs documents pass through.

@@ -142,7 +142,12 @@ impl HeldBuffer {
     /// Take the buffer of `obj`: it must be C-contiguous, of `itemsize`-byte elements, and
     /// writable when `writable`.
     pub fn get(obj: &Bound<'_, PyAny>, itemsize: usize, writable: bool) -> Result<Self, Error> {
+        // A 0-d array exports no shape, which pyo3 refuses: view it as 1-d instead.
         let buffer = PyUntypedBuffer::get(obj)
+            .or_else(|e| match obj.call_method1("reshape", (-1,)) {
+                Ok(flat) => PyUntypedBuffer::get(&flat),
+                Err(_) => Err(e),
+            })
             .map_err(|e| Error::InvalidData(format!("expected a buffer (numpy array): {e}")))?;
         if !buffer.is_c_contiguous() {
             return Err(Error::InvalidData("the buffer must be C-contiguous".into()));

@@ -22,7 +22,7 @@ fn optional_int(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
 }
 
 /// Convert a tuple of ints, slices and Ellipsis to selection items.
-fn selection(items: &Bound<'_, PyTuple>) -> PyResult<Vec<SelItem>> {
+fn selection_items(items: &Bound<'_, PyTuple>) -> PyResult<Vec<SelItem>> {
     items
         .iter()
         .map(|item| {
@@ -74,9 +74,9 @@ fn write_data(array: &core::ArrayHandle, data: &Bound<'_, PyAny>) -> PyResult<Wr
 pub fn selection_shape<'py>(
     py: Python<'py>,
     array: &PyArrayHandle,
-    selection_items: &Bound<'py, PyTuple>,
+    selection: &Bound<'py, PyTuple>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let items = selection(selection_items)?;
+    let items = selection_items(selection)?;
     PyTuple::new(py, check(core::selection_shape(&array.inner, &items))?)
 }
 
@@ -180,16 +180,16 @@ pub fn delete_chunk(
 }
 
 #[pyfunction]
-#[pyo3(signature = (array, selection_items, out=None, callback=None))]
+#[pyo3(signature = (array, selection, out=None, callback=None))]
 pub fn read_region(
     py: Python<'_>,
     array: &PyArrayHandle,
-    selection_items: &Bound<'_, PyTuple>,
+    selection: &Bound<'_, PyTuple>,
     out: Option<&Bound<'_, PyAny>>,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let array = array.inner.clone();
-    let items = selection(selection_items)?;
+    let items = selection_items(selection)?;
     let out = out_buffer(&array, out)?;
     run(
         py,
@@ -202,16 +202,16 @@ pub fn read_region(
 }
 
 #[pyfunction]
-#[pyo3(signature = (array, selection_items, data, callback=None))]
+#[pyo3(signature = (array, selection, data, callback=None))]
 pub fn write_region(
     py: Python<'_>,
     array: &PyArrayHandle,
-    selection_items: &Bound<'_, PyTuple>,
+    selection: &Bound<'_, PyTuple>,
     data: &Bound<'_, PyAny>,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let array = array.inner.clone();
-    let items = selection(selection_items)?;
+    let items = selection_items(selection)?;
     let data = write_data(&array, data)?;
     run(
         py,

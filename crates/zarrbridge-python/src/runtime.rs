@@ -2,8 +2,9 @@
 //! released, Ctrl-C honoured) or through a completion callback (for asyncio and trio).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -38,6 +39,27 @@ pub fn runtime() -> Handle {
     handle
 }
 
+/// Set when the interpreter exits: from then on no callback enters Python.
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+/// Callbacks between their shutdown check and leaving Python.
+static CALLBACKS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// How long interpreter exit waits for callbacks already inside Python.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Called at interpreter exit (registered with `atexit`): stop delivering callbacks and wait
+/// for those already running. A callback can release the GIL (waking an event loop writes to a
+/// socket); if the interpreter finalised meanwhile, taking the GIL back would abort the process.
+#[pyfunction]
+pub fn shutdown(py: Python<'_>) {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    let start = Instant::now();
+    py.detach(|| {
+        while CALLBACKS_RUNNING.load(Ordering::SeqCst) > 0 && start.elapsed() < SHUTDOWN_GRACE {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+}
+
 /// A running operation started with a callback; `cancel()` stops it at its next await point.
 #[pyclass(frozen, module = "zarrbridge._native")]
 pub struct Task {
@@ -64,7 +86,13 @@ where
         Some(callback) => {
             let task = runtime().spawn(async move {
                 let result = fut.await;
-                // The interpreter may be shutting down: then there is nobody to tell.
+                // Announce the callback before checking for shutdown: `shutdown` sets the flag
+                // before it counts, so one of the two always sees the other.
+                CALLBACKS_RUNNING.fetch_add(1, Ordering::SeqCst);
+                if SHUTTING_DOWN.load(Ordering::SeqCst) {
+                    CALLBACKS_RUNNING.fetch_sub(1, Ordering::SeqCst);
+                    return;
+                }
                 let _ = Python::try_attach(|py| {
                     let args = match result.map_err(to_pyerr).and_then(|v| v.into_py_any(py)) {
                         Ok(value) => (value, py.None()),
@@ -74,6 +102,7 @@ where
                         err.write_unraisable(py, None);
                     }
                 });
+                CALLBACKS_RUNNING.fetch_sub(1, Ordering::SeqCst);
             });
             Task {
                 handle: task.abort_handle(),

@@ -1,0 +1,122 @@
+"""Await a native call under asyncio or trio, without a thread per operation.
+
+A native I/O function called with ``callback=cb`` returns a ``Task`` at once and later calls
+``cb(result, error)`` exactly once from a Rust thread, never after ``Task.cancel()``. Here that
+callback hands the outcome to the waiting coroutine's event loop in a thread-safe way. A
+callback may already be in flight when the wait is cancelled, so both paths guard with state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import importlib
+from collections.abc import Callable, Coroutine
+from types import ModuleType
+from typing import Any
+
+import sniffio
+
+from zarrbridge import _native
+
+__all__ = ["run"]
+
+# Callbacks run on Rust threads; at exit, stop them entering an interpreter that is finalising.
+atexit.register(_native.shutdown)
+
+
+def run(fn: Callable[..., Any], args: tuple[Any, ...]) -> Coroutine[Any, Any, Any]:
+    """Return a coroutine that calls ``fn(*args, callback=...)`` and awaits what it reports.
+
+    Cancelling the awaiting task cancels the native task.
+
+    Raises:
+        sniffio.AsyncLibraryNotFoundError: not called from async code.
+        RuntimeError: the running async library is neither asyncio nor trio.
+    """
+    # Not a coroutine itself: one coroutine layer less per call.
+    library = sniffio.current_async_library()
+    if library == "asyncio":
+        return _run_asyncio(fn, args)
+    if library == "trio":
+        return _run_trio(fn, args)
+    raise RuntimeError(f"zarrbridge supports asyncio and trio, not {library}")
+
+
+# --- asyncio ---------------------------------------------------------------------------------
+
+
+def _resolve(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if fut.done():  # cancelled while the callback was in flight
+        return
+    if error is None:
+        fut.set_result(result)
+    else:
+        fut.set_exception(error)
+
+
+async def _run_asyncio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+
+    def callback(result: Any, error: BaseException | None) -> None:
+        try:
+            loop.call_soon_threadsafe(_resolve, fut, result, error)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            return
+
+    task = fn(*args, callback=callback)
+    try:
+        return await fut
+    except BaseException:
+        task.cancel()
+        raise
+
+
+# --- trio ----------------------------------------------------------------------------------------
+
+_trio: ModuleType | None = None
+_outcome: ModuleType | None = None
+
+_PENDING, _DONE, _CANCELLED = 0, 1, 2
+
+
+def _import_trio() -> tuple[ModuleType, ModuleType]:
+    # Imported on first use: trio is optional, and asyncio users should not pay for it.
+    # import_module (typed as a plain module) keeps type checking independent of whether the
+    # installed trio ships type information.
+    global _trio, _outcome
+    if _trio is None or _outcome is None:
+        _outcome = importlib.import_module("outcome")
+        _trio = importlib.import_module("trio")
+    return _trio, _outcome
+
+
+async def _run_trio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    trio, outcome = _import_trio()
+    lowlevel = trio.lowlevel
+    token = lowlevel.current_trio_token()
+    me = lowlevel.current_task()
+    state = [_PENDING]
+
+    def wake(result: Any, error: BaseException | None) -> None:
+        # Runs in trio's thread, so it cannot race with `abort`.
+        if state[0] != _PENDING:
+            return
+        state[0] = _DONE
+        lowlevel.reschedule(me, outcome.Value(result) if error is None else outcome.Error(error))
+
+    def callback(result: Any, error: BaseException | None) -> None:
+        try:
+            token.run_sync_soon(wake, result, error)
+        except trio.RunFinishedError:  # the run is over: nobody is waiting any more
+            return
+
+    task = fn(*args, callback=callback)
+
+    def abort(raise_cancel: Any) -> Any:
+        state[0] = _CANCELLED
+        task.cancel()
+        return lowlevel.Abort.SUCCEEDED
+
+    return await lowlevel.wait_task_rescheduled(abort)

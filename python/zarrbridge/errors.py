@@ -1,0 +1,75 @@
+"""Exceptions raised by zarrbridge.
+
+Every class derives from :class:`ZarrBridgeError` and, where one fits, from the builtin exception
+that callers already catch (as zarr-python does), so ``except FileNotFoundError`` keeps working.
+The native extension imports this module and instantiates these classes by name with a single
+message string, so each class must accept ``(message: str)``.
+
+Example:
+    >>> import zarrbridge as zb
+    >>> try:
+    ...     zb.sync.open_array("memory://nothing-here", "missing")
+    ... except FileNotFoundError as e:
+    ...     print(type(e).__name__)
+    NodeNotFoundError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChunkIndexError",
+    "CodecError",
+    "InvalidDataError",
+    "InvalidPathError",
+    "MetadataError",
+    "NodeExistsError",
+    "NodeNotFoundError",
+    "SelectionError",
+    "StoreError",
+    "UnsupportedError",
+    "ZarrBridgeError",
+]
+
+
+class ZarrBridgeError(Exception):
+    """Base class of every error raised by zarrbridge."""
+
+
+class NodeNotFoundError(ZarrBridgeError, FileNotFoundError):
+    """No array or group (of the requested kind) exists at the path."""
+
+
+class NodeExistsError(ZarrBridgeError, FileExistsError):
+    """A node already exists at the path and ``overwrite`` was not set."""
+
+
+class InvalidPathError(ZarrBridgeError, ValueError):
+    """A node path is malformed (``.``/``..`` segments, backslashes, control characters)."""
+
+
+class MetadataError(ZarrBridgeError, ValueError):
+    """Zarr metadata is missing a field, malformed, or inconsistent."""
+
+
+class InvalidDataError(ZarrBridgeError, ValueError):
+    """Data to write has an incompatible dtype, shape or value range; nothing was written."""
+
+
+class ChunkIndexError(ZarrBridgeError, IndexError):
+    """Chunk coordinates are outside the chunk grid or have the wrong length."""
+
+
+class SelectionError(ZarrBridgeError, IndexError):
+    """A selection is out of bounds or malformed."""
+
+
+class UnsupportedError(ZarrBridgeError, NotImplementedError):
+    """The operation or input is valid Zarr or numpy but not supported by zarrbridge."""
+
+
+class CodecError(ZarrBridgeError):
+    """Encoding or decoding a chunk failed, or a codec is unknown or misconfigured."""
+
+
+class StoreError(ZarrBridgeError, OSError):
+    """The underlying store failed (I/O error, permission, network, ...)."""
