@@ -8,7 +8,7 @@ once from a Rust thread (never after ``Task.cancel()``).
 
 import sys
 from collections.abc import Callable, Sequence
-from types import EllipsisType
+from types import EllipsisType, ModuleType
 from typing import Any, TypeAlias, final
 
 import numpy as np
@@ -25,6 +25,7 @@ __all__ = [
     "create_group",
     "delete_chunk",
     "delete_node",
+    "exceptions",
     "list_children",
     "open_array",
     "open_group",
@@ -35,11 +36,17 @@ __all__ = [
     "read_region",
     "selection_shape",
     "shutdown",
+    "store",
     "update_attributes",
     "write_chunk",
     "write_chunks",
     "write_region",
 ]
+
+# pyo3-object_store's obstore-compatible builders (S3Store, GCSStore, AzureStore, HTTPStore,
+# LocalStore, MemoryStore, from_url) and their exceptions, compiled into this extension.
+store: ModuleType
+exceptions: ModuleType
 
 _Callback: TypeAlias = Callable[[Any, BaseException | None], None]
 # numpy arrays only satisfy the Buffer protocol for type checkers from Python 3.12 on.
@@ -49,7 +56,9 @@ _Selection: TypeAlias = tuple[int | slice | EllipsisType, ...]
 @final
 class Store:
     @staticmethod
-    def from_url(url: str) -> Store: ...
+    def from_url(url: str, options_json: str | None = None) -> Store: ...
+    @staticmethod
+    def from_object_store(object_store: Any, decl_json: str) -> Store: ...
     @staticmethod
     def from_declaration(decl_json: str) -> Store: ...
     def declaration_json(self) -> str: ...

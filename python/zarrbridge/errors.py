@@ -20,6 +20,7 @@ __all__ = [
     "ChunkIndexError",
     "CodecError",
     "InvalidDataError",
+    "InvalidOptionError",
     "InvalidPathError",
     "MetadataError",
     "NodeExistsError",
@@ -53,6 +54,11 @@ class MetadataError(ZarrBridgeError, ValueError):
 
 class InvalidDataError(ZarrBridgeError, ValueError):
     """Data to write has an incompatible dtype, shape or value range; nothing was written."""
+
+
+class InvalidOptionError(ZarrBridgeError, ValueError):
+    """A store option does not exist or has a malformed value; the message lists the accepted
+    names and never echoes values."""
 
 
 class ChunkIndexError(ZarrBridgeError, IndexError):

@@ -1,7 +1,15 @@
 """Stores: immutable handles to storage that is rebuilt entirely in Rust from a declaration.
 
-A declaration is a plain JSON-able dict such as ``{"kind": "file", "root": "/abs/dir"}`` or
-``{"kind": "memory", "name": "x"}``. Stores compare, hash and pickle by it.
+A declaration is a plain JSON-able dict such as ``{"kind": "file", "root": "/abs/dir"}``,
+``{"kind": "memory", "name": "x"}`` or ``{"kind": "cloud", "url": "s3://bucket/prefix",
+"config": {...}, "client_options": {...}, "retry_config": {...}}``. Stores compare, hash and
+pickle by it (a cloud declaration keeps its credentials, which is what a dask worker needs;
+``repr``, ``str``, ``url`` and error messages never show them).
+
+The obstore-compatible builders ``S3Store``, ``GCSStore``, ``AzureStore``, ``HTTPStore`` and
+``LocalStore`` are exported here: a store built with them and handed to zarrbridge keeps one
+connection pool. obstore's own store objects and zarr-python's ``LocalStore``, ``ObjectStore``
+and ``FsspecStore`` are accepted wherever a store is, and rebuilt in Rust.
 """
 
 from __future__ import annotations
@@ -12,12 +20,31 @@ from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias
 
 from zarrbridge import _native as _ext
+from zarrbridge._foreign import declaration_of, options_document
 from zarrbridge.errors import UnsupportedError
 
-__all__ = ["Store", "StoreLike", "as_store"]
+__all__ = [
+    "AzureStore",
+    "GCSStore",
+    "HTTPStore",
+    "LocalStore",
+    "S3Store",
+    "Store",
+    "StoreLike",
+    "as_store",
+]
 
-StoreLike: TypeAlias = "Store | str | os.PathLike[str]"
-"""Anything a function accepts as a store: a :class:`Store`, a URL or a local path."""
+StoreLike: TypeAlias = "Store | str | os.PathLike[str] | Any"
+"""Anything a function accepts as a store: a :class:`Store`, a URL, a local path, an obstore
+store or a zarr-python store."""
+
+# obstore-compatible builders compiled into this extension (shared connection pools).
+S3Store: Any = _ext.store.S3Store
+GCSStore: Any = _ext.store.GCSStore
+AzureStore: Any = _ext.store.AzureStore
+HTTPStore: Any = _ext.store.HTTPStore
+LocalStore: Any = _ext.store.LocalStore
+_OWN_BUILDERS = (S3Store, GCSStore, AzureStore, HTTPStore, LocalStore)
 
 
 class Store:
@@ -49,13 +76,32 @@ class Store:
         return self
 
     @classmethod
-    def from_url(cls, url: str | os.PathLike[str]) -> Store:
+    def from_url(
+        cls,
+        url: str | os.PathLike[str],
+        *,
+        config: Mapping[str, Any] | None = None,
+        client_options: Mapping[str, Any] | None = None,
+        retry_config: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Store:
         """Make a store from a URL or a local path.
 
         Args:
             url: ``file:///abs/dir``, a plain path (relative paths are made absolute against the
-                current directory) or ``memory://NAME`` (a process-global in-memory store: the
-                same name gives the same data within one process).
+                current directory), ``memory://NAME`` (a process-global in-memory store: the
+                same name gives the same data within one process), or an object-store URL:
+                ``s3://bucket/prefix`` (``s3a://``), ``gs://``, ``az://`` / ``abfs(s)://``,
+                ``http(s)://`` and the https forms object stores are known by. The URL's path
+                is the store's prefix.
+            config: Service settings with obstore's names (``region``, ``endpoint``,
+                ``aws_access_key_id``, ``skip_signature``, ...). Settings not given are read
+                from the environment (``AWS_*``, ``GOOGLE_*``, ``AZURE_*``) as obstore does.
+            client_options: HTTP client settings (``allow_http``, ``timeout``, ...); durations
+                may be ``datetime.timedelta`` or strings like ``"5s"``.
+            retry_config: ``{"max_retries", "retry_timeout", "backoff": {"init_backoff",
+                "max_backoff", "base"}}`` as in obstore.
+            **kwargs: More service settings (merged into ``config``).
 
         Returns:
             The store.
@@ -63,6 +109,7 @@ class Store:
         Raises:
             TypeError: ``url`` is neither a string nor a path-like object.
             ValueError: ``url`` is empty.
+            InvalidOptionError: an unknown option (the message lists the accepted names).
 
         Example:
             >>> import zarrbridge as zb
@@ -81,7 +128,10 @@ class Store:
             raise ValueError("a store URL must not be empty")
         if "://" not in text:
             text = os.path.abspath(text)
-        return cls._wrap(_ext.Store.from_url(text))
+        if config is None and client_options is None and retry_config is None and not kwargs:
+            return cls._wrap(_ext.Store.from_url(text))
+        options = options_document(config, client_options, retry_config, kwargs)
+        return cls._wrap(_ext.Store.from_url(text, json.dumps(options)))
 
     @classmethod
     def from_declaration(cls, declaration: Mapping[str, Any]) -> Store:
@@ -190,9 +240,13 @@ def as_store(obj: StoreLike) -> Store:
         return obj
     if isinstance(obj, (str, os.PathLike)):
         return Store.from_url(obj)
-    # Extension point: other kinds of stores (obstore stores, zarr-python stores, objects that
-    # implement the store protocols) are converted here, each into its own declaration kind,
-    # before the TypeError below.
+    declaration = declaration_of(obj)
+    if declaration is not None:
+        if isinstance(obj, _OWN_BUILDERS):
+            # Built by this extension: use the very object store, and its connection pool.
+            return Store._wrap(_ext.Store.from_object_store(obj, json.dumps(declaration)))
+        return Store.from_declaration(declaration)
     raise TypeError(
-        f"expected a zarrbridge.Store, a URL string or a path, not {type(obj).__qualname__}"
+        "expected a zarrbridge.Store, a URL string, a path, an obstore store or a zarr-python "
+        f"store, not {type(obj).__qualname__}"
     )

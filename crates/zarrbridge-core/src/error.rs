@@ -35,6 +35,10 @@ pub enum Error {
     /// A region selection outside the array or of the wrong dimensionality.
     #[error("{0}")]
     Selection(String),
+    /// A store option that does not exist or has a malformed value. Lists the accepted names,
+    /// never the values.
+    #[error("{0}")]
+    InvalidOption(String),
     /// A feature (data type, codec, store scheme) this library does not support.
     #[error("{0}")]
     Unsupported(String),

@@ -14,6 +14,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::InvalidData(_) => "InvalidDataError",
         Error::ChunkIndex(_) => "ChunkIndexError",
         Error::Selection(_) => "SelectionError",
+        Error::InvalidOption(_) => "InvalidOptionError",
         Error::Unsupported(_) => "UnsupportedError",
         Error::Codec(_) => "CodecError",
         Error::Store(_) => "StoreError",

@@ -14,6 +14,9 @@ mod store;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::PyStore>()?;
+    // obstore-compatible builders: stores built with them share their connection pool with us.
+    pyo3_object_store::register_store_module(m.py(), m, "zarrbridge._native", "store")?;
+    pyo3_object_store::register_exceptions_module(m.py(), m, "zarrbridge._native", "exceptions")?;
     m.add_class::<handles::PyArrayHandle>()?;
     m.add_class::<handles::PyGroupHandle>()?;
     m.add_class::<buffer::NdBuffer>()?;

@@ -3,7 +3,17 @@
 use pyo3::prelude::*;
 use zarrbridge_core::{Store, StoreDecl};
 
+use pyo3_object_store::PyObjectStore;
+
 use crate::errors::{check, to_pyerr};
+
+fn parse_declaration(text: &str) -> PyResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| {
+        to_pyerr(zarrbridge_core::Error::InvalidOption(format!(
+            "store declaration is not JSON: {e}"
+        )))
+    })
+}
 
 /// A store rebuilt in Rust from its declaration.
 #[pyclass(
@@ -19,23 +29,36 @@ pub struct PyStore {
 
 #[pymethods]
 impl PyStore {
-    /// Build a store from a URL (`file:///dir`, `memory://name`) or a plain path.
+    /// Build a store from a URL (`file:///dir`, `memory://name`, `s3://bucket/prefix`, ...)
+    /// or a plain path, with obstore-style options (`{"config": ..., "client_options": ...,
+    /// "retry_config": ...}` as JSON).
     #[staticmethod]
-    fn from_url(url: &str) -> PyResult<Self> {
+    #[pyo3(signature = (url, options_json=None))]
+    fn from_url(url: &str, options_json: Option<&str>) -> PyResult<Self> {
+        let options = match options_json {
+            Some(text) => parse_declaration(text)?,
+            None => serde_json::Value::Null,
+        };
+        let decl = check(StoreDecl::from_url_with_options(url, &options))?;
         Ok(Self {
-            inner: check(Store::from_url(url))?,
+            inner: check(Store::new(decl))?,
+        })
+    }
+
+    /// Use a store object built by this module's `store` builders (its connection pool is
+    /// shared), described by `decl_json` for pickling and display.
+    #[staticmethod]
+    fn from_object_store(object_store: PyObjectStore, decl_json: &str) -> PyResult<Self> {
+        let decl = check(StoreDecl::from_json(&parse_declaration(decl_json)?))?;
+        Ok(Self {
+            inner: Store::with_object_store(decl, object_store.into_dyn()),
         })
     }
 
     /// Rebuild a store from `declaration_json()`'s output.
     #[staticmethod]
     fn from_declaration(decl_json: &str) -> PyResult<Self> {
-        let value: serde_json::Value = serde_json::from_str(decl_json).map_err(|e| {
-            to_pyerr(zarrbridge_core::Error::Metadata(format!(
-                "store declaration is not JSON: {e}"
-            )))
-        })?;
-        let decl = check(StoreDecl::from_json(&value))?;
+        let decl = check(StoreDecl::from_json(&parse_declaration(decl_json)?))?;
         Ok(Self {
             inner: check(Store::new(decl))?,
         })

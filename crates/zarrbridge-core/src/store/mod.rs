@@ -1,9 +1,15 @@
 //! Stores: a declaration (what the user asked for, JSON-able) and the zarrs storage rebuilt
 //! from it. Everything below this module sees only `Store`.
 
+mod cloud;
+mod redact;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+
+pub use cloud::{CloudDecl, RetrySpec, Service};
+pub use redact::Redactor;
 
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
@@ -15,7 +21,7 @@ use zarrs_object_store::AsyncObjectStore;
 use crate::error::{Error, Result};
 
 /// What a store is, as the user declared it. Serialises to a small JSON object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StoreDecl {
     /// A directory on the local filesystem (absolute path).
     File {
@@ -27,6 +33,8 @@ pub enum StoreDecl {
         /// The store's name.
         name: String,
     },
+    /// A cloud object store (S3, GCS, Azure, HTTP).
+    Cloud(CloudDecl),
 }
 
 impl StoreDecl {
@@ -64,9 +72,15 @@ impl StoreDecl {
                     name: name.to_string(),
                 })
             }
+            Some((scheme, _)) if cloud::is_cloud_scheme(&scheme.to_ascii_lowercase()) => {
+                Ok(Self::Cloud(CloudDecl {
+                    url: url.to_string(),
+                    ..CloudDecl::default()
+                }))
+            }
             Some((scheme, _)) if is_scheme(scheme) => Err(Error::Unsupported(format!(
                 "store URL scheme {scheme:?} is not supported (supported: file://, memory://, \
-                 or a plain path)"
+                 s3://, s3a://, gs://, az://, abfs(s)://, http(s)://, or a plain path)"
             ))),
             _ => {
                 if url.is_empty() {
@@ -87,12 +101,41 @@ impl StoreDecl {
         }
     }
 
-    /// The declaration as JSON (`{"kind": "file", "root": ...}`).
+    /// Parse a URL with store options (`config`, `client_options`, `retry_config`, as in
+    /// obstore). Only cloud stores take options.
+    ///
+    /// # Errors
+    /// As [`StoreDecl::from_url`]; [`Error::InvalidOption`] for options on a local store.
+    pub fn from_url_with_options(url: &str, options: &Value) -> Result<Self> {
+        let decl = Self::from_url(url)?;
+        let given = options
+            .as_object()
+            .is_some_and(|m| m.values().any(|v| !v.is_null()));
+        match decl {
+            Self::Cloud(_) => {
+                let mut doc = options.clone();
+                if !doc.is_object() {
+                    doc = json!({});
+                }
+                doc["url"] = json!(url);
+                Ok(Self::Cloud(CloudDecl::from_json(&doc)?))
+            }
+            _ if given => Err(Error::InvalidOption(format!(
+                "{} stores take no options",
+                decl.url()
+            ))),
+            _ => Ok(decl),
+        }
+    }
+
+    /// The declaration as JSON (`{"kind": "file", "root": ...}`). For cloud stores this holds
+    /// the credentials given (a worker needs them): show [`StoreDecl::url`] instead.
     #[must_use]
     pub fn to_json(&self) -> Value {
         match self {
             Self::File { root } => json!({"kind": "file", "root": root.to_string_lossy()}),
             Self::Memory { name } => json!({"kind": "memory", "name": name}),
+            Self::Cloud(cloud) => cloud.to_json(),
         }
     }
 
@@ -110,6 +153,7 @@ impl StoreDecl {
         match field("kind")? {
             "file" => Self::from_url(&format!("file://{}", field("root")?)),
             "memory" => Self::from_url(&format!("memory://{}", field("name")?)),
+            "cloud" => Ok(Self::Cloud(CloudDecl::from_json(value)?)),
             other => Err(Error::Unsupported(format!("unknown store kind {other:?}"))),
         }
     }
@@ -120,6 +164,16 @@ impl StoreDecl {
         match self {
             Self::File { root } => format!("file://{}", root.to_string_lossy()),
             Self::Memory { name } => format!("memory://{name}"),
+            Self::Cloud(cloud) => Redactor::strip_userinfo(&cloud.url),
+        }
+    }
+
+    /// What keeps this store's secrets out of messages.
+    #[must_use]
+    pub fn redactor(&self) -> Redactor {
+        match self {
+            Self::Cloud(cloud) => cloud.redactor(),
+            _ => Redactor::default(),
         }
     }
 }
@@ -156,6 +210,7 @@ fn memory_registry() -> &'static Mutex<HashMap<String, Arc<InMemory>>> {
 pub struct Store {
     decl: Arc<StoreDecl>,
     storage: AsyncReadableWritableListableStorage,
+    redactor: Redactor,
 }
 
 impl std::fmt::Debug for Store {
@@ -186,11 +241,32 @@ impl Store {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 registry.entry(name.clone()).or_default().clone()
             }
+            StoreDecl::Cloud(cloud) => cloud.build()?,
         };
-        Ok(Self {
+        Ok(Self::with_object_store(decl, object_store))
+    }
+
+    /// A store over an object store built elsewhere (so its connection pool is shared), with
+    /// the declaration it was built from.
+    #[must_use]
+    pub fn with_object_store(decl: StoreDecl, object_store: Arc<dyn ObjectStore>) -> Self {
+        Self {
+            redactor: decl.redactor(),
             decl: Arc::new(decl),
             storage: Arc::new(AsyncObjectStore::new(object_store)),
-        })
+        }
+    }
+
+    /// A store error naming this store and key, with secrets removed.
+    fn io_error(&self, key: &str, err: zarrs::storage::StorageError) -> Error {
+        match Error::from(err) {
+            Error::Store(msg) => Error::Store(
+                self.redactor
+                    .redact(&format!("{} (key {key:?}): {msg}", self.url())),
+            ),
+            Error::Metadata(msg) => Error::Metadata(self.redactor.redact(&msg)),
+            other => other,
+        }
     }
 
     /// Parse a URL or path and build the store.
@@ -221,30 +297,62 @@ impl Store {
 
     /// Read a whole value; `None` when the key is absent.
     pub(crate) async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
-        Ok(self.storage.get(&store_key(key)?).await?)
+        self.storage
+            .get(&store_key(key)?)
+            .await
+            .map_err(|e| self.io_error(key, e))
     }
 
     /// Write a whole value (atomically for file stores: `object_store` writes a temporary file
     /// and renames it into place).
     pub(crate) async fn set(&self, key: &str, value: bytes::Bytes) -> Result<()> {
-        Ok(self.storage.set(&store_key(key)?, value).await?)
+        let store_key = store_key(key)?;
+        let mut attempts = 0;
+        loop {
+            match self.storage.set(&store_key, value.clone()).await {
+                Ok(()) => return Ok(()),
+                // Concurrent puts into a new WebDAV directory race to create it; the losers'
+                // MKCOL gets 405 (RFC 4918: the collection exists) and object_store gives up.
+                // The directory is there now, so the put succeeds when tried again.
+                Err(e) if attempts < 2 && self.lost_mkcol_race(&e) => attempts += 1,
+                Err(e) => return Err(self.io_error(key, e)),
+            }
+        }
+    }
+
+    fn lost_mkcol_race(&self, err: &zarrs::storage::StorageError) -> bool {
+        let StoreDecl::Cloud(cloud) = self.decl.as_ref() else {
+            return false;
+        };
+        let text = err.to_string();
+        cloud.url.starts_with("http") && text.contains("MKCOL") && text.contains("405")
     }
 
     /// Erase a key; erasing an absent key is not an error.
     pub(crate) async fn erase(&self, key: &str) -> Result<()> {
-        Ok(self.storage.erase(&store_key(key)?).await?)
+        self.storage
+            .erase(&store_key(key)?)
+            .await
+            .map_err(|e| self.io_error(key, e))
     }
 
     /// Erase every key below `prefix` (`""` or ending in `/`).
     pub(crate) async fn erase_prefix(&self, prefix: &str) -> Result<()> {
-        let prefix = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
-        Ok(self.storage.erase_prefix(&prefix).await?)
+        let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
+        self.storage
+            .erase_prefix(&key)
+            .await
+            .map_err(|e| self.io_error(prefix, e))
     }
 
     /// The child prefixes directly below `prefix` (each ending in `/`).
     pub(crate) async fn list_dir(&self, prefix: &str) -> Result<Vec<String>> {
-        let prefix = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
-        let listing = self.storage.list_dir(&prefix).await?;
+        let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
+        let listing = self
+            .storage
+            .list_dir(&key)
+            .await
+            .map_err(|e| self.io_error(prefix, e))?;
         Ok(listing
             .prefixes()
             .iter()
@@ -276,7 +384,11 @@ mod tests {
             StoreDecl::from_url("memory://abc").unwrap(),
             StoreDecl::Memory { name: "abc".into() }
         );
-        assert!(StoreDecl::from_url("s3://bucket").is_err());
+        assert!(matches!(
+            StoreDecl::from_url("s3://bucket").unwrap(),
+            StoreDecl::Cloud(_)
+        ));
+        assert!(StoreDecl::from_url("ftp://host").is_err());
         assert!(StoreDecl::from_url("file://relative").is_err());
         let decl = StoreDecl::from_url("/tmp/z").unwrap();
         assert_eq!(StoreDecl::from_json(&decl.to_json()).unwrap(), decl);
