@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k interop -x"`.
 PYTEST_ARGS ?=
 
-.PHONY: deps build example test test-rust test-python check ci
+.PHONY: deps build example test test-rust test-python check ci bench
 
 # Python dependencies plus an editable install, which builds the extension (release, once).
 deps:
@@ -34,3 +34,9 @@ check: deps
 	$(PYTHON) -m mypy.stubtest zarrbridge._native
 
 ci: check test
+
+# Benchmarks against zarr-python, zarrs-python and tensorstore (see benches/README.md), e.g.
+# `make bench BENCH_ARGS="--quick"` or `make bench BENCH_ARGS="--cases a,c --json out.json"`.
+bench: deps
+	$(PIP) install --quiet -r benches/requirements.txt
+	$(PYTHON) benches/run.py $(BENCH_ARGS)

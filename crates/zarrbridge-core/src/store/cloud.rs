@@ -445,6 +445,7 @@ mod tests {
     use super::{CloudDecl, Service};
     use serde_json::json;
 
+    #[allow(clippy::needless_pass_by_value)] // reads better with json! literals
     fn decl(v: serde_json::Value) -> CloudDecl {
         CloudDecl::from_json(&v).unwrap()
     }
