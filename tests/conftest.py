@@ -29,6 +29,9 @@ from typing import Any
 import anyio
 import pytest
 import zarrbridge as zb
+
+# Session-wide real servers (S3, WebDAV, a hostile HTTP server) for the store tests.
+from servers import hostile_server, s3_server, webdav_server  # noqa: F401
 from zarrbridge import sync as zbs
 
 # --------------------------------------------------------------------------------------------

@@ -90,6 +90,11 @@ def options_document(
 
 def _obstore_declaration(obj: Any) -> dict[str, Any]:
     kind = type(obj).__name__
+    if kind == "MemoryStore":
+        raise UnsupportedError(
+            "an obstore MemoryStore lives in Python and cannot be rebuilt in Rust; use "
+            "zarrbridge's memory:// stores instead"
+        )
     args, kwargs = obj.__getnewargs_ex__()
     if kwargs.get("credential_provider") is not None:
         raise UnsupportedError(
@@ -98,11 +103,6 @@ def _obstore_declaration(obj: Any) -> dict[str, Any]:
         )
     if kind == "LocalStore":
         return {"kind": "file", "root": str(args[0] if args else kwargs["prefix"])}
-    if kind == "MemoryStore":
-        raise UnsupportedError(
-            "an obstore MemoryStore lives in Python and cannot be rebuilt in Rust; use "
-            "zarrbridge's memory:// stores instead"
-        )
     config = {str(k): _option_text(v) for k, v in (kwargs.get("config") or {}).items()}
     prefix = str(kwargs.get("prefix") or "").strip("/")
     if kind == "HTTPStore":
@@ -136,6 +136,7 @@ def _fsspec_declaration(store: Any) -> dict[str, Any]:
     for key in _FSSPEC_IGNORED:
         options.pop(key, None)
     config: dict[str, str] = {}
+    client: dict[str, str] = {}
     if protocol in ("s3", "s3a"):
         for key, value in options.items():
             if key == "anon":
@@ -157,6 +158,9 @@ def _fsspec_declaration(store: Any) -> dict[str, Any]:
                     f"(supported for s3: {', '.join(supported)})"
                 )
         url = f"s3://{path}"
+        if config.get("aws_endpoint", "").startswith("http://"):
+            # s3fs talks plain HTTP to an http:// endpoint; object_store needs to be told.
+            client["allow_http"] = "true"
     elif protocol in ("gs", "gcs"):
         for key, value in options.items():
             if key == "token" and value == "anon":
@@ -180,7 +184,7 @@ def _fsspec_declaration(store: Any) -> dict[str, Any]:
             url = f"{protocol}://{url}"
     else:
         raise UnsupportedError(f"FsspecStore with protocol {protocol!r} is not supported")
-    return {"kind": "cloud", "url": url, "config": config, "client_options": {}}
+    return {"kind": "cloud", "url": url, "config": config, "client_options": client}
 
 
 def declaration_of(obj: Any) -> dict[str, Any] | None:

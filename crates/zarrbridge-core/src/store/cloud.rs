@@ -13,9 +13,7 @@ use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::http::HttpBuilder;
 use object_store::prefix::PrefixStore;
-use object_store::{
-    BackoffConfig, ClientConfigKey, ClientOptions, ObjectStore, ObjectStoreScheme, RetryConfig,
-};
+use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreScheme, RetryConfig};
 use serde_json::{json, Map, Value};
 use url::Url;
 
@@ -213,7 +211,7 @@ impl CloudDecl {
     /// builder refuses the settings.
     pub fn build(&self) -> Result<Arc<dyn ObjectStore>> {
         let (service, url, prefix) = self.parse_url()?;
-        let client = client_options(&self.client_options)?;
+        let client = client_keys(&self.client_options)?;
         let retry = self.retry.as_ref().map(RetrySpec::to_config);
         let redactor = self.redactor();
         let built = |r: object_store::Result<Arc<dyn ObjectStore>>| {
@@ -228,7 +226,10 @@ impl CloudDecl {
                         .map_err(|_| unknown_key("S3 config", k, keys))?;
                     b = b.with_config(key, v);
                 }
-                b = b.with_client_options(client);
+                // Merged key by key: `with_client_options` would drop what `from_env` read.
+                for (key, value) in &client {
+                    b = b.with_config(AmazonS3ConfigKey::Client(*key), value);
+                }
                 if let Some(r) = retry {
                     b = b.with_retry(r);
                 }
@@ -241,7 +242,10 @@ impl CloudDecl {
                         .map_err(|_| unknown_key("GCS config", k, keys))?;
                     b = b.with_config(key, v);
                 }
-                b = b.with_client_options(client);
+                // Merged key by key: `with_client_options` would drop what `from_env` read.
+                for (key, value) in &client {
+                    b = b.with_config(GoogleConfigKey::Client(*key), value);
+                }
                 if let Some(r) = retry {
                     b = b.with_retry(r);
                 }
@@ -254,7 +258,10 @@ impl CloudDecl {
                         .map_err(|_| unknown_key("Azure config", k, keys))?;
                     b = b.with_config(key, v);
                 }
-                b = b.with_client_options(client);
+                // Merged key by key: `with_client_options` would drop what `from_env` read.
+                for (key, value) in &client {
+                    b = b.with_config(AzureConfigKey::Client(*key), value);
+                }
                 if let Some(r) = retry {
                     b = b.with_retry(r);
                 }
@@ -269,9 +276,10 @@ impl CloudDecl {
                 let mut origin = url.clone();
                 origin.set_path("/");
                 origin.set_query(None);
-                let mut b = HttpBuilder::new()
-                    .with_url(origin.as_str())
-                    .with_client_options(client);
+                let mut b = HttpBuilder::new().with_url(origin.as_str());
+                for (key, value) in &client {
+                    b = b.with_config(*key, value);
+                }
                 if let Some(r) = retry {
                     b = b.with_retry(r);
                 }
@@ -346,14 +354,15 @@ fn string_map(value: Option<&Value>, what: &str) -> Result<BTreeMap<String, Stri
         .collect()
 }
 
-fn client_options(options: &BTreeMap<String, String>) -> Result<ClientOptions> {
-    let mut client = ClientOptions::new();
-    for (k, v) in options {
-        let key = ClientConfigKey::from_str(&k.to_ascii_lowercase())
-            .map_err(|_| unknown_key("client", k, CLIENT_KEYS))?;
-        client = client.with_config(key, v);
-    }
-    Ok(client)
+fn client_keys(options: &BTreeMap<String, String>) -> Result<Vec<(ClientConfigKey, String)>> {
+    options
+        .iter()
+        .map(|(k, v)| {
+            let key = ClientConfigKey::from_str(&k.to_ascii_lowercase())
+                .map_err(|_| unknown_key("client", k, CLIENT_KEYS))?;
+            Ok((key, v.clone()))
+        })
+        .collect()
 }
 
 const RETRY_KEYS: &[&str] = &["max_retries", "retry_timeout", "backoff"];
@@ -467,8 +476,16 @@ mod tests {
                 Service::S3,
                 "p",
             ),
-            ("https://account.blob.core.windows.net/container/p", Service::Azure, "p"),
-            ("https://acct.r2.cloudflarestorage.com/bucket/p", Service::S3, "p"),
+            (
+                "https://account.blob.core.windows.net/container/p",
+                Service::Azure,
+                "p",
+            ),
+            (
+                "https://acct.r2.cloudflarestorage.com/bucket/p",
+                Service::S3,
+                "p",
+            ),
             ("https://example.com/data", Service::Http, "data"),
         ] {
             let (s, _, p) = decl(json!({"url": url})).parse_url().unwrap();

@@ -2,6 +2,7 @@
 //! from it. Everything below this module sees only `Store`.
 
 mod cloud;
+mod missing_bucket;
 mod redact;
 
 use std::collections::HashMap;
@@ -250,6 +251,10 @@ impl Store {
     /// the declaration it was built from.
     #[must_use]
     pub fn with_object_store(decl: StoreDecl, object_store: Arc<dyn ObjectStore>) -> Self {
+        let object_store: Arc<dyn ObjectStore> = match decl {
+            StoreDecl::Cloud(_) => Arc::new(missing_bucket::MissingBucketIsAnError(object_store)),
+            _ => object_store,
+        };
         Self {
             redactor: decl.redactor(),
             decl: Arc::new(decl),
