@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import urllib.error
@@ -122,7 +123,9 @@ class WebDavServer:
 
 @pytest.fixture(scope="session")
 def webdav_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDavServer]:
-    wsgidav = shutil.which("wsgidav")
+    # The script sits beside this interpreter; a fresh pyenv may have no shim for it on PATH.
+    script = Path(sysconfig.get_path("scripts")) / "wsgidav"
+    wsgidav = str(script) if script.exists() else shutil.which("wsgidav")
     if wsgidav is None:
         pytest.fail("wsgidav is not installed (it is a test dependency: pip install -e .[test])")
     root = tmp_path_factory.mktemp("webdav")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import pickle
+from pathlib import Path
 
 import obstore
 import pytest
@@ -99,3 +100,19 @@ def test_zarrbridge_builders_are_obstore_compatible(tmp_path: object) -> None:
     store = as_store(own)
     assert store.declaration["url"] == "s3://bucket/p"
     assert pickle.loads(pickle.dumps(store)) == store
+
+
+def test_zarr_python_local_store_is_rebuilt_as_a_file_store(tmp_path: Path) -> None:
+    import numpy as np
+    import zarr
+    import zarr.storage
+
+    theirs = zarr.create_array(
+        zarr.storage.LocalStore(tmp_path), name="a", shape=(3,), dtype="i8", chunks=(2,)
+    )
+    theirs[:] = np.array([4, 5, 6])
+    local = zarr.storage.LocalStore(tmp_path)
+    assert as_store(local).declaration == {"kind": "file", "root": str(tmp_path)}
+    assert zb.sync.read_region(zb.sync.open_array(local, "a")).tolist() == [4, 5, 6]
+    with pytest.raises(UnsupportedError, match="MemoryStore"):
+        as_store(zarr.storage.MemoryStore())
