@@ -134,3 +134,34 @@ async def test_a_cancelled_batch_write_stops_writing(store_dir: Path, anyio_back
     await anyio.sleep(0.5)
     assert count_files(store_dir / "a") == settled
     assert 1 < settled < n // 2  # something was written, and most was never started
+
+
+async def test_cancelled_writes_that_had_not_started_never_start(
+    store_dir: Path, anyio_backend: str
+) -> None:
+    """Many separate writes, all cancelled at once: of those not done yet, only the ones already
+    handed to an I/O thread (at most 32 at a time on a file store) may still land; the rest
+    must never run later."""
+    n = 2000
+    array = await zb.create_array(
+        str(store_dir), "a", shape=(n,), dtype="uint8", chunks=(1,), compressors=None
+    )
+    started = 0
+
+    async def write(i: int) -> None:
+        nonlocal started
+        started += 1
+        await zb.write_chunk(array, (i,), np.full(1, 7, dtype="uint8"))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(n):
+            tg.start_soon(write, i)
+        while started < n:  # every write has called into Rust
+            await anyio.sleep(0)
+        tg.cancel_scope.cancel()
+    # Every task has now cancelled its native operation.
+    done_at_cancel = count_files(store_dir / "a")
+    await anyio.sleep(1.0)
+    landed = count_files(store_dir / "a") - done_at_cancel
+    print(f"\n{anyio_backend}: {done_at_cancel - 1} writes done at the cancel, {landed} after")
+    assert landed <= 2 * 32
