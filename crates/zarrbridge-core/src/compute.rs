@@ -1,9 +1,9 @@
 //! Running codec work on the rayon pool so tokio's I/O threads only do I/O.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, Result};
+use crate::per_process::PerProcess;
 
 /// Run `job` on the rayon pool and await its result.
 ///
@@ -39,26 +39,13 @@ pub fn compute_threads() -> usize {
     pool().current_num_threads()
 }
 
-/// The compute pool of this process. Threads do not survive `fork()`, so a child process gets
-/// a pool of its own the first time it needs one (the parent's is leaked, never joined).
-fn pool() -> Arc<rayon::ThreadPool> {
-    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
-    let pid = std::process::id();
-    let mut slot = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((owner, pool)) = slot.as_ref() {
-        if *owner == pid {
-            return pool.clone();
-        }
-    }
-    let pool = Arc::new(
+/// The compute pool of this process, rebuilt in a forked child (see [`PerProcess`]).
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: PerProcess<rayon::ThreadPool> = PerProcess::new();
+    POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("zarrbridge-compute-{i}"))
             .build()
-            .expect("the compute thread pool can be created"),
-    );
-    if let Some(old) = slot.replace((pid, pool.clone())) {
-        // Dropping a pool inherited across fork would wait for threads that do not exist.
-        std::mem::forget(old);
-    }
-    pool
+            .expect("the compute thread pool can be created")
+    })
 }

@@ -12,6 +12,7 @@ mod io;
 pub mod ndcopy;
 pub mod node;
 pub mod path;
+pub mod per_process;
 pub mod region;
 pub mod spec;
 pub mod store;
@@ -28,5 +29,6 @@ pub use node::{
     read_metadata, update_attributes, Node,
 };
 pub use path::NodePath;
+pub use per_process::PerProcess;
 pub use region::{read_region, selection_shape, write_region, SelItem};
 pub use store::{Store, StoreDecl};

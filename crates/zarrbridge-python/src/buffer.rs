@@ -2,12 +2,15 @@
 //! buffers read (writes) or filled (`out=`) in place.
 
 use std::ffi::{c_int, c_void, CStr};
+use std::mem::ManuallyDrop;
 
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use zarrbridge_core::{Decoded, ElementType, Error, ExternalBuffer};
+
+use crate::runtime::PythonEntry;
 
 /// Decoded elements owned by Rust, shown to Python through the buffer protocol with their
 /// shape and format, so `numpy.asarray(buf)` is a typed N-d view that costs nothing.
@@ -136,7 +139,20 @@ impl NdBuffer {
 }
 
 /// A caller's buffer, held (and so kept alive and locked) while Rust reads or writes it.
-pub struct HeldBuffer(PyUntypedBuffer);
+///
+/// The last holder may let go on any Rust thread (an I/O or compute thread, after the call was
+/// cancelled perhaps); releasing the view takes the GIL, which is only safe before the
+/// interpreter exits. After that the view is leaked: the process is going away.
+pub struct HeldBuffer(ManuallyDrop<PyUntypedBuffer>);
+
+impl Drop for HeldBuffer {
+    fn drop(&mut self) {
+        if let Some(_entry) = PythonEntry::acquire() {
+            // SAFETY: dropped once, here; `self.0` is not used afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.0) };
+        }
+    }
+}
 
 impl HeldBuffer {
     /// Take the buffer of `obj`: it must be C-contiguous, of `itemsize`-byte elements, and
@@ -161,7 +177,7 @@ impl HeldBuffer {
                 buffer.item_size()
             )));
         }
-        Ok(Self(buffer))
+        Ok(Self(ManuallyDrop::new(buffer)))
     }
 }
 

@@ -1,60 +1,101 @@
 //! The tokio runtime, and the two ways a Python call waits for Rust work: blocking (GIL
 //! released, Ctrl-C honoured) or through a completion callback (for asyncio and trio).
 
+use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 use tokio::runtime::{Handle, Runtime};
+use zarrbridge_core::PerProcess;
 
 use crate::errors::to_pyerr;
 
 /// How often a blocking call looks for pending signals (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
-/// The runtime of this process. A tokio runtime does not survive `fork()`: a child builds its
-/// own on first use and leaks the parent's (whose threads are gone).
+/// Upper bound on tokio's blocking threads (tokio's default allows 512). The file store runs
+/// every file operation on one, and admits only as many operations at once as this.
+const MAX_BLOCKING_THREADS: usize = zarrbridge_core::store::FILE_IO_CONCURRENCY;
+
+/// The runtime of this process, rebuilt in a forked child (see `PerProcess`).
 pub fn runtime() -> Handle {
-    static RUNTIME: Mutex<Option<(u32, Runtime)>> = Mutex::new(None);
-    let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((owner, rt)) = slot.as_ref() {
-        if *owner == pid {
-            return rt.handle().clone();
-        }
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("zarrbridge-io")
-        .build()
-        .expect("the tokio runtime can be created");
-    let handle = rt.handle().clone();
-    if let Some(old) = slot.replace((pid, rt)) {
-        std::mem::forget(old);
-    }
-    handle
+    static RUNTIME: PerProcess<Runtime> = PerProcess::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("zarrbridge-io")
+                .max_blocking_threads(MAX_BLOCKING_THREADS)
+                .build()
+                .expect("the tokio runtime can be created")
+        })
+        .handle()
+        .clone()
 }
 
-/// Set when the interpreter exits: from then on no callback enters Python.
-static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
-/// Callbacks between their shutdown check and leaving Python.
-static CALLBACKS_RUNNING: AtomicUsize = AtomicUsize::new(0);
-/// How long interpreter exit waits for callbacks already inside Python.
+/// Interpreter-exit bookkeeping of this process (a forked child starts afresh: a callback that
+/// was running in the parent at the fork must not delay the child's exit).
+#[derive(Default)]
+struct Lifecycle {
+    /// Set at interpreter exit: from then on only the exiting thread enters Python.
+    shutting_down: AtomicBool,
+    /// Threads between their shutdown check and leaving Python.
+    in_python: AtomicUsize,
+}
+
+fn lifecycle() -> &'static Lifecycle {
+    static LIFECYCLE: PerProcess<Lifecycle> = PerProcess::new();
+    LIFECYCLE.get_or_init(Lifecycle::default)
+}
+
+thread_local! {
+    /// Whether this thread called `shutdown` (it runs the interpreter's exit, where entering
+    /// Python stays safe).
+    static EXITING_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Permission for a Rust thread to enter Python, held until it has left again.
+pub struct PythonEntry(&'static Lifecycle);
+
+impl PythonEntry {
+    /// `None` once the interpreter exits (except on the exiting thread). Announce first, check
+    /// second: `shutdown` sets the flag first, counts second, so one always sees the other.
+    pub fn acquire() -> Option<Self> {
+        let state = lifecycle();
+        state.in_python.fetch_add(1, Ordering::SeqCst);
+        if state.shutting_down.load(Ordering::SeqCst) && !EXITING_THREAD.get() {
+            state.in_python.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Self(state))
+    }
+}
+
+impl Drop for PythonEntry {
+    fn drop(&mut self) {
+        self.0.in_python.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How long interpreter exit waits for threads already inside Python.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Called at interpreter exit (registered with `atexit`): stop delivering callbacks and wait
-/// for those already running. A callback can release the GIL (waking an event loop writes to a
-/// socket); if the interpreter finalised meanwhile, taking the GIL back would abort the process.
+/// Called at interpreter exit (registered with `atexit`): stop Rust threads entering Python and
+/// wait for those already inside. Once the interpreter finalises, a thread that takes the GIL
+/// is killed inside Rust frames (or the process aborts), so callbacks are dropped from now on
+/// and blocking calls on other (daemon) threads never return (the process is exiting).
 #[pyfunction]
 pub fn shutdown(py: Python<'_>) {
-    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    let state = lifecycle();
+    EXITING_THREAD.set(true);
+    state.shutting_down.store(true, Ordering::SeqCst);
     let start = Instant::now();
     py.detach(|| {
-        while CALLBACKS_RUNNING.load(Ordering::SeqCst) > 0 && start.elapsed() < SHUTDOWN_GRACE {
+        while state.in_python.load(Ordering::SeqCst) > 0 && start.elapsed() < SHUTDOWN_GRACE {
             std::thread::sleep(Duration::from_millis(1));
         }
     });
@@ -64,13 +105,18 @@ pub fn shutdown(py: Python<'_>) {
 #[pyclass(frozen, module = "zarrbridge._native")]
 pub struct Task {
     handle: tokio::task::AbortHandle,
+    /// The process whose runtime runs the task: in a forked child that runtime has no threads,
+    /// and touching its scheduler could wait on a lock held by a thread that is gone.
+    pid: u32,
 }
 
 #[pymethods]
 impl Task {
     /// Abort the operation. Its callback will not be called afterwards.
     fn cancel(&self) {
-        self.handle.abort();
+        if self.pid == std::process::id() {
+            self.handle.abort();
+        }
     }
 }
 
@@ -86,13 +132,9 @@ where
         Some(callback) => {
             let task = runtime().spawn(async move {
                 let result = fut.await;
-                // Announce the callback before checking for shutdown: `shutdown` sets the flag
-                // before it counts, so one of the two always sees the other.
-                CALLBACKS_RUNNING.fetch_add(1, Ordering::SeqCst);
-                if SHUTTING_DOWN.load(Ordering::SeqCst) {
-                    CALLBACKS_RUNNING.fetch_sub(1, Ordering::SeqCst);
+                let Some(_entry) = PythonEntry::acquire() else {
                     return;
-                }
+                };
                 let _ = Python::try_attach(|py| {
                     let args = match result.map_err(to_pyerr).and_then(|v| v.into_py_any(py)) {
                         Ok(value) => (value, py.None()),
@@ -102,13 +144,35 @@ where
                         err.write_unraisable(py, None);
                     }
                 });
-                CALLBACKS_RUNNING.fetch_sub(1, Ordering::SeqCst);
             });
             Task {
                 handle: task.abort_handle(),
+                pid: std::process::id(),
             }
             .into_py_any(py)
         }
+    }
+}
+
+/// Refuse at once a blocking call that would deadlock. Today: a call from a runtime thread (a
+/// callback), which would wait for work that may need the very thread it blocks. Stores written
+/// in async Python (later) add their check here: a blocking call from the thread that runs the
+/// event loop owning such a store would wait for that loop, which cannot run.
+fn check_may_block() -> PyResult<()> {
+    if Handle::try_current().is_ok() {
+        return Err(PyRuntimeError::new_err(
+            "a blocking zarrbridge call was made from a zarrbridge runtime thread (inside a \
+             callback); it would deadlock: use the async API there",
+        ));
+    }
+    Ok(())
+}
+
+/// Park this thread for good: the interpreter is exiting and taking the GIL back would kill
+/// the thread inside Rust frames. Only daemon threads get here; the process exit ends them.
+fn park_forever() -> ! {
+    loop {
+        std::thread::park();
     }
 }
 
@@ -117,26 +181,31 @@ where
     F: Future<Output = zarrbridge_core::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    if Handle::try_current().is_ok() {
-        return Err(PyRuntimeError::new_err(
-            "a blocking zarrbridge call was made from a zarrbridge runtime thread; use the async \
-             API there",
-        ));
-    }
+    check_may_block()?;
     let handle = runtime();
-    py.detach(|| {
-        handle.block_on(async move {
+    let (result, entry) = py.detach(|| {
+        let result: PyResult<zarrbridge_core::Result<T>> = handle.block_on(async move {
             let mut fut = std::pin::pin!(fut);
             loop {
                 tokio::select! {
-                    result = &mut fut => return result.map_err(to_pyerr),
+                    // Core errors become Python exceptions once the GIL is back.
+                    result = &mut fut => return Ok(result),
                     () = tokio::time::sleep(SIGNAL_POLL) => {
                         // Dropping `fut` on return cancels the work at its next await point.
-                        #[allow(clippy::redundant_closure_for_method_calls)] // the method is not general enough
-                        Python::attach(|py| py.check_signals())?;
+                        if let Some(_entry) = PythonEntry::acquire() {
+                            #[allow(clippy::redundant_closure_for_method_calls)] // the method is not general enough
+                            Python::attach(|py| py.check_signals())?;
+                        }
                     }
                 }
             }
-        })
-    })
+        });
+        // Held until the GIL is back, so interpreter exit waits for this thread to return.
+        let Some(entry) = PythonEntry::acquire() else {
+            park_forever();
+        };
+        (result, entry)
+    });
+    drop(entry);
+    result?.map_err(to_pyerr)
 }

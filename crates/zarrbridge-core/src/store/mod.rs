@@ -20,6 +20,21 @@ use zarrs::storage::{AsyncReadableWritableListableStorage, StoreKey, StorePrefix
 use zarrs_object_store::AsyncObjectStore;
 
 use crate::error::{Error, Result};
+use crate::per_process::PerProcess;
+
+/// File operations in flight at once, per process. `object_store`'s file store runs each one
+/// on a tokio blocking thread, and once queued there a cancelled operation still runs later
+/// (a cancelled write could then land after a newer one). So operations wait for a permit
+/// here, where cancelling drops them before they start, and no more go on than the runtime
+/// has blocking threads for. This also bounds the files open at once.
+pub const FILE_IO_CONCURRENCY: usize = 32;
+
+/// The permits of [`FILE_IO_CONCURRENCY`]; per process, since a forked child must not inherit
+/// permits held by the parent's operations.
+fn file_io_gate() -> &'static tokio::sync::Semaphore {
+    static GATE: PerProcess<tokio::sync::Semaphore> = PerProcess::new();
+    GATE.get_or_init(|| tokio::sync::Semaphore::new(FILE_IO_CONCURRENCY))
+}
 
 /// What a store is, as the user declared it. Serialises to a small JSON object.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,6 +227,8 @@ pub struct Store {
     decl: Arc<StoreDecl>,
     storage: AsyncReadableWritableListableStorage,
     redactor: Redactor,
+    /// Whether operations wait for a [`FILE_IO_CONCURRENCY`] permit.
+    gated: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -256,6 +273,7 @@ impl Store {
             _ => object_store,
         };
         Self {
+            gated: matches!(decl, StoreDecl::File { .. }),
             redactor: decl.redactor(),
             decl: Arc::new(decl),
             storage: Arc::new(AsyncObjectStore::new(object_store)),
@@ -300,8 +318,21 @@ impl Store {
         self.decl.url()
     }
 
+    /// Wait until this store may start an operation (see [`FILE_IO_CONCURRENCY`]).
+    async fn permit(&self) -> Result<Option<tokio::sync::SemaphorePermit<'static>>> {
+        if !self.gated {
+            return Ok(None);
+        }
+        let permit = file_io_gate()
+            .acquire()
+            .await
+            .map_err(|e| Error::Store(format!("file I/O gate: {e}")))?;
+        Ok(Some(permit))
+    }
+
     /// Read a whole value; `None` when the key is absent.
     pub(crate) async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
+        let _permit = self.permit().await?;
         self.storage
             .get(&store_key(key)?)
             .await
@@ -312,6 +343,7 @@ impl Store {
     /// and renames it into place).
     pub(crate) async fn set(&self, key: &str, value: bytes::Bytes) -> Result<()> {
         let store_key = store_key(key)?;
+        let _permit = self.permit().await?;
         let mut attempts = 0;
         loop {
             match self.storage.set(&store_key, value.clone()).await {
@@ -335,6 +367,7 @@ impl Store {
 
     /// Erase a key; erasing an absent key is not an error.
     pub(crate) async fn erase(&self, key: &str) -> Result<()> {
+        let _permit = self.permit().await?;
         self.storage
             .erase(&store_key(key)?)
             .await
@@ -344,6 +377,7 @@ impl Store {
     /// Erase every key below `prefix` (`""` or ending in `/`).
     pub(crate) async fn erase_prefix(&self, prefix: &str) -> Result<()> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
+        let _permit = self.permit().await?;
         self.storage
             .erase_prefix(&key)
             .await
@@ -353,6 +387,7 @@ impl Store {
     /// The child prefixes directly below `prefix` (each ending in `/`).
     pub(crate) async fn list_dir(&self, prefix: &str) -> Result<Vec<String>> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
+        let _permit = self.permit().await?;
         let listing = self
             .storage
             .list_dir(&key)
