@@ -28,8 +28,8 @@ test: test-rust test-python
 check: deps
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --release -- -D warnings
-	$(PYTHON) -m ruff check python tests examples
-	$(PYTHON) -m ruff format --check python tests examples
+	$(PYTHON) -m ruff check python tests examples scripts
+	$(PYTHON) -m ruff format --check python tests examples scripts
 	$(PYTHON) -m mypy
 	$(PYTHON) -m mypy.stubtest zarrbridge._native
 
