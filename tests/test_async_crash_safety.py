@@ -30,19 +30,26 @@ async def cancel_writes_at_random(
     rng = random.Random(seed)
     timed_out = completed = 0
     limiter = anyio.Semaphore(4)
-    # Timeouts spread over 0 to 2x the median uncancelled write on this machine right now, so
-    # that about as many writes are cut as complete however loaded the machine is.
-    durations = []
-    for k in range(9):
+    # Timeouts spread log-uniformly over 1/20 to 20 times the median write, measured as the
+    # writes below run (4 at a time), so that many writes are cut and many complete however
+    # loaded the machine is.
+    durations: list[float] = []
+
+    async def timed(k: int) -> None:
         started = time.perf_counter()
         await cw.write_op(arrays[k % len(arrays)], 1, count + 1 + k, rng)
         durations.append(time.perf_counter() - started)
-    longest_timeout = 2 * statistics.median(durations)
+
+    for batch in range(3):
+        async with anyio.create_task_group() as tg:
+            for k in range(4):
+                tg.start_soon(timed, batch * 4 + k)
+    median = statistics.median(durations)
 
     async def one(k: int) -> None:
         nonlocal timed_out, completed
         op = cw.write_op(rng.choice(arrays), 1, k, rng)
-        timeout = rng.uniform(0, longest_timeout)
+        timeout = median * 20 ** rng.uniform(-1, 1)
         async with limiter:
             if backend == "asyncio":
                 try:

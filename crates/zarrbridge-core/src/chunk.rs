@@ -5,7 +5,7 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt};
 use zarrs::array::CodecOptions;
 
-use crate::compute::spawn_compute;
+use crate::compute::compute_part;
 use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
@@ -51,6 +51,7 @@ async fn read_one(
     coords: Vec<u64>,
     out: Option<Box<dyn ExternalBuffer>>,
     options: CodecOptions,
+    chunks: usize,
 ) -> Result<Decoded> {
     let element = array.element()?;
     let target = array.array.chunk_subset(&coords)?;
@@ -59,7 +60,7 @@ async fn read_one(
     let encoded = array.store.get(key.as_str()).await?;
     let shape = target.shape().to_vec();
     let (job_array, job_out) = (array.clone(), out.clone());
-    spawn_compute(move || {
+    compute_part(chunks, out.len(), move || {
         decode_into_target(&job_array, &coords, encoded, &target, &job_out, &options)
     })
     .await?;
@@ -82,7 +83,7 @@ pub async fn read_chunk(
     out: Option<Box<dyn ExternalBuffer>>,
 ) -> Result<Decoded> {
     array.check_chunk(coords)?;
-    read_one(array, coords.to_vec(), out, codec_options(1)).await
+    read_one(array, coords.to_vec(), out, codec_options(1), 1).await
 }
 
 /// Read many chunks in one call, in the order given.
@@ -95,7 +96,7 @@ pub async fn read_chunks(array: &ArrayHandle, coords: &[Vec<u64>]) -> Result<Vec
     }
     let options = codec_options(coords.len());
     futures::stream::iter(coords.iter().cloned())
-        .map(|c| read_one(array, c, None, options))
+        .map(|c| read_one(array, c, None, options, coords.len()))
         .buffered(CHUNK_CONCURRENCY)
         .try_collect()
         .await
@@ -119,12 +120,15 @@ async fn write_one(
     coords: Vec<u64>,
     data: WriteData,
     options: CodecOptions,
+    chunks: usize,
 ) -> Result<()> {
     let key = array.array.chunk_key(&coords);
     let job_array = array.clone();
-    let encoded =
-        spawn_compute(move || encode_chunk(&job_array, &coords, (*data).as_ref(), &options))
-            .await?;
+    let bytes = (*data).as_ref().len();
+    let encoded = compute_part(chunks, bytes, move || {
+        encode_chunk(&job_array, &coords, (*data).as_ref(), &options)
+    })
+    .await?;
     match encoded {
         Some(bytes) => array.store.set(key.as_str(), bytes).await,
         None => array.store.erase(key.as_str()).await,
@@ -137,7 +141,7 @@ async fn write_one(
 /// [`Error::ChunkIndex`], [`Error::InvalidData`] for a wrong size (nothing is written).
 pub async fn write_chunk(array: &ArrayHandle, coords: &[u64], data: WriteData) -> Result<()> {
     check_write(array, coords, &data)?;
-    write_one(array, coords.to_vec(), data, codec_options(1)).await
+    write_one(array, coords.to_vec(), data, codec_options(1), 1).await
 }
 
 /// Write many chunks in one call. Every chunk is checked before anything is written.
@@ -159,14 +163,14 @@ pub async fn write_chunks(
     for (c, d) in coords.iter().zip(&data) {
         check_write(array, c, d)?;
     }
-    let options = codec_options(coords.len());
+    let (options, count) = (codec_options(coords.len()), coords.len());
     // Futures are built first: a closure in the stream type trips rustc's higher-ranked
     // lifetime inference for `dyn` data.
     let writes: Vec<_> = coords
         .iter()
         .cloned()
         .zip(data)
-        .map(|(c, d)| write_one(array, c, d, options))
+        .map(|(c, d)| write_one(array, c, d, options, count))
         .collect();
     futures::stream::iter(writes)
         .buffer_unordered(CHUNK_CONCURRENCY)

@@ -11,7 +11,7 @@ use zarrs::array::{
     ArrayToBytesCodecTraits, BytesPartialDecoderTraits, CodecOptions,
 };
 
-use crate::compute::{compute_threads, spawn_compute};
+use crate::compute::{compute_part, compute_threads};
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
@@ -142,6 +142,14 @@ fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<
     Ok(chunks.indices().into_iter().map(|c| c.to_vec()).collect())
 }
 
+/// Bytes of one decoded chunk.
+fn chunk_nbytes(array: &ArrayHandle, elem: usize) -> usize {
+    let elements: u64 = array.chunk_shape().iter().product();
+    usize::try_from(elements)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(elem)
+}
+
 /// Decode the part of chunk `coords` that falls in `target` (array coordinates) into `out`,
 /// which holds an array of `target`'s shape. `encoded` is the stored chunk, if any.
 pub(crate) fn decode_into_target(
@@ -222,14 +230,15 @@ pub(crate) async fn read_into(
         )));
     }
     let chunks = chunks_touching(array, target)?;
-    let options = codec_options(chunks.len());
+    let (options, count) = (codec_options(chunks.len()), chunks.len());
+    let chunk_bytes = chunk_nbytes(array, elem);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
             async move {
                 let key = array.array.chunk_key(&coords);
                 let encoded = array.store.get(key.as_str()).await?;
-                spawn_compute(move || {
+                compute_part(count, chunk_bytes, move || {
                     decode_into_target(&array, &coords, encoded, &target, &out, &options)
                 })
                 .await
@@ -260,7 +269,8 @@ pub(crate) async fn write_from(
         )));
     }
     let chunks = chunks_touching(array, target)?;
-    let options = codec_options(chunks.len());
+    let (options, count) = (codec_options(chunks.len()), chunks.len());
+    let chunk_bytes = chunk_nbytes(array, elem);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, data) = (array.clone(), target.clone(), data.clone());
@@ -278,7 +288,7 @@ pub(crate) async fn write_from(
                     array.store.get(key.as_str()).await?
                 };
                 let job_array = array.clone();
-                let encoded = spawn_compute(move || {
+                let encoded = compute_part(count, chunk_bytes, move || {
                     merge_and_encode(
                         &job_array,
                         &coords,

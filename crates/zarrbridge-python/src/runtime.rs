@@ -184,22 +184,28 @@ where
     check_may_block()?;
     let handle = runtime();
     let (result, entry) = py.detach(|| {
-        let result: PyResult<zarrbridge_core::Result<T>> = handle.block_on(async move {
-            let mut fut = std::pin::pin!(fut);
-            loop {
-                tokio::select! {
-                    // Core errors become Python exceptions once the GIL is back.
-                    result = &mut fut => return Ok(result),
-                    () = tokio::time::sleep(SIGNAL_POLL) => {
-                        // Dropping `fut` on return cancels the work at its next await point.
-                        if let Some(_entry) = PythonEntry::acquire() {
-                            #[allow(clippy::redundant_closure_for_method_calls)] // the method is not general enough
-                            Python::attach(|py| py.check_signals())?;
+        // The future is polled right here, on the caller's thread: single-chunk codec work may
+        // run in place instead of hopping to the compute pool and back.
+        let drive = || {
+            handle.block_on(async move {
+                let mut fut = std::pin::pin!(fut);
+                loop {
+                    tokio::select! {
+                        // Core errors become Python exceptions once the GIL is back.
+                        result = &mut fut => return Ok(result),
+                        () = tokio::time::sleep(SIGNAL_POLL) => {
+                            // Dropping `fut` on return cancels the work at its next await point.
+                            if let Some(_entry) = PythonEntry::acquire() {
+                                #[allow(clippy::redundant_closure_for_method_calls)] // the method is not general enough
+                                Python::attach(|py| py.check_signals())?;
+                            }
                         }
                     }
                 }
-            }
-        });
+            })
+        };
+        let result: PyResult<zarrbridge_core::Result<T>> =
+            zarrbridge_core::compute::on_caller_thread(drive);
         // Held until the GIL is back, so interpreter exit waits for this thread to return.
         let Some(entry) = PythonEntry::acquire() else {
             park_forever();

@@ -6,6 +6,7 @@ mod missing_bucket;
 mod redact;
 
 use std::collections::HashMap;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -28,6 +29,10 @@ use crate::per_process::PerProcess;
 /// here, where cancelling drops them before they start, and no more go on than the runtime
 /// has blocking threads for. This also bounds the files open at once.
 pub const FILE_IO_CONCURRENCY: usize = 32;
+
+/// Largest file a blocking call reads in place on its own thread (see `Store::get`): a few
+/// milliseconds of I/O at most, so Ctrl-C is still noticed promptly.
+const READ_IN_PLACE_LIMIT: u64 = 4 << 20;
 
 /// The permits of [`FILE_IO_CONCURRENCY`]; per process, since a forked child must not inherit
 /// permits held by the parent's operations.
@@ -216,6 +221,14 @@ fn normalise_dir(path: &Path) -> PathBuf {
     out
 }
 
+/// What a read in place found (see `Store::read_in_place`).
+enum InPlace {
+    /// The value, or `None` for an absent key.
+    Read(Option<bytes::Bytes>),
+    /// Not a small regular file: read it through the async path.
+    NotHere,
+}
+
 fn memory_registry() -> &'static Mutex<HashMap<String, Arc<InMemory>>> {
     static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<InMemory>>>> = OnceLock::new();
     REGISTRY.get_or_init(Mutex::default)
@@ -229,6 +242,8 @@ pub struct Store {
     redactor: Redactor,
     /// Whether operations wait for a [`FILE_IO_CONCURRENCY`] permit.
     gated: bool,
+    /// The file store itself, for reads made on a caller's own thread (see [`Store::get`]).
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -248,10 +263,13 @@ impl Store {
                 std::fs::create_dir_all(root).map_err(|e| {
                     Error::Store(format!("cannot create store root {}: {e}", root.display()))
                 })?;
-                Arc::new(
+                let local = Arc::new(
                     LocalFileSystem::new_with_prefix(root)
                         .map_err(|e| Error::Store(e.to_string()))?,
-                )
+                );
+                let mut store = Self::with_object_store(decl.clone(), local.clone());
+                store.local = Some(local);
+                return Ok(store);
             }
             StoreDecl::Memory { name } => {
                 let mut registry = memory_registry()
@@ -274,6 +292,7 @@ impl Store {
         };
         Self {
             gated: matches!(decl, StoreDecl::File { .. }),
+            local: None,
             redactor: decl.redactor(),
             decl: Arc::new(decl),
             storage: Arc::new(AsyncObjectStore::new(object_store)),
@@ -332,11 +351,43 @@ impl Store {
 
     /// Read a whole value; `None` when the key is absent.
     pub(crate) async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
+        if let (Some(local), true) = (&self.local, crate::compute::is_caller_thread()) {
+            if let InPlace::Read(found) = self.read_in_place(local, key)? {
+                return Ok(found);
+            }
+        }
         let _permit = self.permit().await?;
         self.storage
             .get(&store_key(key)?)
             .await
             .map_err(|e| self.io_error(key, e))
+    }
+
+    /// On a blocking call's own thread, read a small regular file in place instead of hopping
+    /// to tokio's blocking pool and back (the same file `object_store` reads). `NotHere`: leave
+    /// it to the async path. Only what cannot stall is read in place: `stat` never blocks, whereas
+    /// opening a FIFO or reading a special file can wait forever, and the caller's thread must
+    /// stay free to notice Ctrl-C.
+    fn read_in_place(&self, local: &LocalFileSystem, key: &str) -> Result<InPlace> {
+        store_key(key)?;
+        let failed =
+            |e: &dyn std::fmt::Display| Error::Store(format!("{} (key {key:?}): {e}", self.url()));
+        let path = local
+            .path_to_filesystem(&object_store::path::Path::from(key))
+            .map_err(|e| failed(&e))?;
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() && meta.len() <= READ_IN_PLACE_LIMIT => {}
+            Ok(meta) if meta.is_dir() => return Ok(InPlace::Read(None)),
+            Ok(_) => return Ok(InPlace::NotHere),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(InPlace::Read(None)),
+            Err(e) => return Err(failed(&e)),
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(InPlace::Read(Some(bytes.into()))),
+            // Deleted between stat and read.
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(InPlace::Read(None)),
+            Err(e) => Err(failed(&e)),
+        }
     }
 
     /// Write a whole value (atomically for file stores: `object_store` writes a temporary file
