@@ -91,110 +91,64 @@ pub fn create_group(
     )
 }
 
-#[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
-pub fn open_array(
-    py: Python<'_>,
-    store: &PyStore,
-    path: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move {
-            let inner = core::open_array(&store, &path).await?;
-            Ok(PyArrayHandle { inner })
-        },
-        callback,
-    )
+/// A native function `name(store, path, callback=None)` whose work is `body`, run with the
+/// store and the path (see `run` for the blocking and the callback forms).
+macro_rules! store_path_function {
+    ($(#[$doc:meta])* $name:ident, |$store:ident, $path:ident| $body:expr) => {
+        $(#[$doc])*
+        #[pyfunction]
+        #[pyo3(signature = (store, path, callback=None))]
+        pub fn $name(
+            py: Python<'_>,
+            store: &PyStore,
+            path: String,
+            callback: Option<Py<PyAny>>,
+        ) -> PyResult<Py<PyAny>> {
+            let $store = store.inner.clone();
+            let $path = path;
+            run(py, async move { $body }, callback)
+        }
+    };
 }
 
-#[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
-pub fn open_group(
-    py: Python<'_>,
-    store: &PyStore,
-    path: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move {
-            let inner = core::open_group(&store, &path).await?;
-            Ok(PyGroupHandle { inner })
-        },
-        callback,
-    )
-}
+store_path_function!(
+    /// Open the array at `path`.
+    open_array,
+    |store, path| Ok(PyArrayHandle { inner: core::open_array(&store, &path).await? })
+);
 
-#[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
-pub fn open_node(
-    py: Python<'_>,
-    store: &PyStore,
-    path: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move { core::open_node(&store, &path).await.map(PyNode::from) },
-        callback,
-    )
-}
+store_path_function!(
+    /// Open the group at `path`.
+    open_group,
+    |store, path| Ok(PyGroupHandle { inner: core::open_group(&store, &path).await? })
+);
 
-#[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
-pub fn read_metadata(
-    py: Python<'_>,
-    store: &PyStore,
-    path: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move { Ok(core::read_metadata(&store, &path).await?.to_string()) },
-        callback,
-    )
-}
+store_path_function!(
+    /// Open the array or group at `path`.
+    open_node,
+    |store, path| core::open_node(&store, &path).await.map(PyNode::from)
+);
 
-#[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
-pub fn list_children(
-    py: Python<'_>,
-    store: &PyStore,
-    path: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move {
-            let nodes = core::list_children(&store, &path).await?;
-            Ok(nodes.into_iter().map(PyNode::from).collect::<Vec<_>>())
-        },
-        callback,
-    )
-}
+store_path_function!(
+    /// The metadata document at `path`, as JSON.
+    read_metadata,
+    |store, path| Ok(core::read_metadata(&store, &path).await?.to_string())
+);
 
-#[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
-pub fn delete_node(
-    py: Python<'_>,
-    store: &PyStore,
-    path: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move { core::delete_node(&store, &path).await },
-        callback,
-    )
-}
+store_path_function!(
+    /// The arrays and groups directly below `path`.
+    list_children,
+    |store, path| {
+        let nodes = core::list_children(&store, &path).await?;
+        Ok(nodes.into_iter().map(PyNode::from).collect::<Vec<_>>())
+    }
+);
+
+store_path_function!(
+    /// Delete the node at `path` and everything below it.
+    delete_node,
+    |store, path| core::delete_node(&store, &path).await
+);
 
 #[pyfunction]
 #[pyo3(signature = (handle, attributes_json, callback=None))]
