@@ -95,7 +95,11 @@ def test_sync_inside_a_callback_raises_at_once_instead_of_deadlocking(array: zb.
         outcome.append(f"{time.perf_counter() - start:.3f}")
         done.set()
 
-    _native.read_metadata(array.store._native, array.path, callback=callback)
+    # Two chunks: their decoding goes to the compute pool, so the call cannot complete in its
+    # first poll (which returns a Ready instead of calling back) and the callback runs on a
+    # runtime thread.
+    task = _native.read_chunks(array._native, [[0], [0]], callback=callback)
+    assert type(task) is _native.Task, f"expected a pending Task, got {task!r}"
     assert done.wait(10)
     error, elapsed = outcome
     assert isinstance(error, RuntimeError)

@@ -66,6 +66,8 @@ async def _run_asyncio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
             return
 
     task = fn(*args, callback=callback)
+    if type(task) is _native.Ready:  # completed in its first poll: no callback will come
+        return task.result()
     try:
         return await fut
     except BaseException:
@@ -113,6 +115,8 @@ async def _run_trio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
             return
 
     task = fn(*args, callback=callback)
+    if type(task) is _native.Ready:  # completed in its first poll: no callback will come
+        return task.result()
 
     def abort(raise_cancel: Any) -> Any:
         state[0] = _CANCELLED

@@ -18,6 +18,7 @@ __all__ = [
     "ArrayHandle",
     "GroupHandle",
     "NdBuffer",
+    "Ready",
     "Store",
     "Task",
     "array_from_metadata",
@@ -110,6 +111,11 @@ class NdBuffer:
 @final
 class Task:
     def cancel(self) -> None: ...
+
+@final
+class Ready:
+    # An async call that completed in its first poll: no callback follows.
+    def result(self) -> Any: ...
 
 def array_from_metadata(store: Store, path: str, metadata_json: str) -> ArrayHandle: ...
 def shutdown() -> None: ...

@@ -26,61 +26,51 @@ where
         .map_err(|_| Error::Codec("codec work was dropped before it finished".into()))?
 }
 
-/// Largest decoded chunk whose codec work may run in place on a caller's thread: a few
-/// milliseconds of work, so that Ctrl-C is still noticed promptly.
-pub const IN_PLACE_LIMIT: usize = 4 << 20;
+/// How much work (bytes of one decoded chunk, or of one small file) a blocking call may do in
+/// place on its own thread: a few milliseconds at most, so Ctrl-C is still noticed promptly.
+pub const CALLER_THREAD_BUDGET: usize = 4 << 20;
+
+/// The same for the first poll of an async call on the event loop's thread: tens of
+/// microseconds at most, so the loop is never held up noticeably.
+pub const EVENT_LOOP_BUDGET: usize = 64 << 10;
 
 /// Run the codec work of one chunk (of `bytes` decoded bytes) of an operation on `chunks`
-/// chunks: a single small chunk as [`compute_one`]; anything else on the pool, so that chunks
-/// decode in parallel and the caller's thread stays free.
+/// chunks: a single chunk within this thread's in-place budget (see [`in_place_budget`]) runs
+/// right here, saving the hop to the pool and back; anything else on the pool, so that chunks
+/// decode in parallel and the driving thread stays free.
 pub async fn compute_part<T, F>(chunks: usize, bytes: usize, job: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T> + Send + 'static,
 {
-    if chunks == 1 && bytes <= IN_PLACE_LIMIT {
-        compute_one(job).await
-    } else {
-        spawn_compute(job).await
-    }
-}
-
-/// Run the codec work of a single-chunk operation: in place when the operation is being driven
-/// on a caller's own thread (see [`on_caller_thread`]), else on the rayon pool. A hop to the
-/// pool and back costs more than decoding a small chunk, and a caller's thread is not one of
-/// tokio's I/O threads, so nothing is starved.
-pub async fn compute_one<T, F>(job: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    if ON_CALLER_THREAD.get() {
+    if chunks == 1 && bytes <= in_place_budget() {
         run_caught(job)
     } else {
         spawn_compute(job).await
     }
 }
 
-/// Whether this thread is a caller's own, driving an operation (see [`on_caller_thread`]).
+/// Bytes of work this thread may do in place; 0 on the runtime's and the pool's threads.
 #[must_use]
-pub fn is_caller_thread() -> bool {
-    ON_CALLER_THREAD.get()
+pub fn in_place_budget() -> usize {
+    IN_PLACE_BUDGET.get()
 }
 
 thread_local! {
-    static ON_CALLER_THREAD: Cell<bool> = const { Cell::new(false) };
+    static IN_PLACE_BUDGET: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Run `f` (which drives an operation to completion with `block_on`) marking this thread as a
-/// caller's own: single-chunk codec work then runs here instead of on the pool.
-pub fn on_caller_thread<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
+/// Run `f`, which drives an operation on a thread that is not one of tokio's I/O threads (a
+/// blocking call's own thread, or an event loop's thread for a first poll), letting small
+/// single-chunk work run in place within `budget` bytes.
+pub fn with_in_place_budget<R>(budget: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(usize);
     impl Drop for Restore {
         fn drop(&mut self) {
-            ON_CALLER_THREAD.set(self.0);
+            IN_PLACE_BUDGET.set(self.0);
         }
     }
-    let _restore = Restore(ON_CALLER_THREAD.replace(true));
+    let _restore = Restore(IN_PLACE_BUDGET.replace(budget));
     f()
 }
 

@@ -21,6 +21,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handles::PyGroupHandle>()?;
     m.add_class::<buffer::NdBuffer>()?;
     m.add_class::<runtime::Task>()?;
+    m.add_class::<runtime::Ready>()?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::array_from_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::create_array, m)?)?;

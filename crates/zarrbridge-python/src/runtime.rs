@@ -4,13 +4,14 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 use tokio::runtime::{Handle, Runtime};
-use zarrbridge_core::PerProcess;
+use zarrbridge_core::{compute, PerProcess};
 
 use crate::errors::to_pyerr;
 
@@ -130,7 +131,26 @@ where
     match callback {
         None => block(py, fut)?.into_py_any(py),
         Some(callback) => {
-            let task = runtime().spawn(async move {
+            let handle = runtime();
+            // Poll once here, on the event loop's thread with the GIL released, letting small
+            // work run in place: a read of a small chunk from memory or the page cache then
+            // completes without a callback and an event-loop wake-up. If not ready, the same
+            // future moves to the runtime, which polls a new task at once (so the wake-up
+            // registered with the no-op waker here is not lost).
+            let mut fut = Box::pin(fut);
+            let first = py.detach(|| {
+                let _context = handle.enter();
+                compute::with_in_place_budget(compute::EVENT_LOOP_BUDGET, || {
+                    let waker = std::task::Waker::noop();
+                    fut.as_mut()
+                        .poll(&mut std::task::Context::from_waker(waker))
+                })
+            });
+            if let std::task::Poll::Ready(result) = first {
+                let outcome = result.map_err(to_pyerr).and_then(|v| v.into_py_any(py));
+                return Ready(Mutex::new(Some(outcome))).into_py_any(py);
+            }
+            let task = handle.spawn(async move {
                 let result = fut.await;
                 let Some(_entry) = PythonEntry::acquire() else {
                     return;
@@ -151,6 +171,23 @@ where
             }
             .into_py_any(py)
         }
+    }
+}
+
+/// The outcome of an async call that completed in its first poll: `result()` returns its value
+/// or raises its error (once).
+#[pyclass(frozen, module = "zarrbridge._native")]
+pub struct Ready(Mutex<Option<PyResult<Py<PyAny>>>>);
+
+#[pymethods]
+impl Ready {
+    /// The value, or raise the error.
+    fn result(&self) -> PyResult<Py<PyAny>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| Err(PyRuntimeError::new_err("result() was already taken")))
     }
 }
 
@@ -205,7 +242,7 @@ where
             })
         };
         let result: PyResult<zarrbridge_core::Result<T>> =
-            zarrbridge_core::compute::on_caller_thread(drive);
+            compute::with_in_place_budget(compute::CALLER_THREAD_BUDGET, drive);
         // Held until the GIL is back, so interpreter exit waits for this thread to return.
         let Some(entry) = PythonEntry::acquire() else {
             park_forever();

@@ -30,10 +30,6 @@ use crate::per_process::PerProcess;
 /// has blocking threads for. This also bounds the files open at once.
 pub const FILE_IO_CONCURRENCY: usize = 32;
 
-/// Largest file a blocking call reads in place on its own thread (see `Store::get`): a few
-/// milliseconds of I/O at most, so Ctrl-C is still noticed promptly.
-const READ_IN_PLACE_LIMIT: u64 = 4 << 20;
-
 /// The permits of [`FILE_IO_CONCURRENCY`]; per process, since a forked child must not inherit
 /// permits held by the parent's operations.
 fn file_io_gate() -> &'static tokio::sync::Semaphore {
@@ -351,8 +347,9 @@ impl Store {
 
     /// Read a whole value; `None` when the key is absent.
     pub(crate) async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
-        if let (Some(local), true) = (&self.local, crate::compute::is_caller_thread()) {
-            if let InPlace::Read(found) = self.read_in_place(local, key)? {
+        let budget = crate::compute::in_place_budget();
+        if let (Some(local), true) = (&self.local, budget > 0) {
+            if let InPlace::Read(found) = self.read_in_place(local, key, budget)? {
                 return Ok(found);
             }
         }
@@ -363,12 +360,13 @@ impl Store {
             .map_err(|e| self.io_error(key, e))
     }
 
-    /// On a blocking call's own thread, read a small regular file in place instead of hopping
-    /// to tokio's blocking pool and back (the same file `object_store` reads). `NotHere`: leave
+    /// On a thread with an in-place budget (a blocking call's own, or an event loop's for a
+    /// first poll), read a regular file within the budget in place instead of hopping to
+    /// tokio's blocking pool and back (the same file `object_store` reads). `NotHere`: leave
     /// it to the async path. Only what cannot stall is read in place: `stat` never blocks, whereas
     /// opening a FIFO or reading a special file can wait forever, and the caller's thread must
     /// stay free to notice Ctrl-C.
-    fn read_in_place(&self, local: &LocalFileSystem, key: &str) -> Result<InPlace> {
+    fn read_in_place(&self, local: &LocalFileSystem, key: &str, budget: usize) -> Result<InPlace> {
         store_key(key)?;
         let failed =
             |e: &dyn std::fmt::Display| Error::Store(format!("{} (key {key:?}): {e}", self.url()));
@@ -376,7 +374,7 @@ impl Store {
             .path_to_filesystem(&object_store::path::Path::from(key))
             .map_err(|e| failed(&e))?;
         match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() && meta.len() <= READ_IN_PLACE_LIMIT => {}
+            Ok(meta) if meta.is_file() && meta.len() <= budget as u64 => {}
             Ok(meta) if meta.is_dir() => return Ok(InPlace::Read(None)),
             Ok(_) => return Ok(InPlace::NotHere),
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(InPlace::Read(None)),
