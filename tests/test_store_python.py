@@ -186,3 +186,34 @@ def test_obstore_memory_store_is_a_zarrbridge_store() -> None:
     zbs.write_region(arr, ..., np.array([1, 2, 3], dtype="uint16"))
     keys: Sequence[str] = sorted(m["path"] for chunk in memory.list() for m in chunk)
     assert keys == ["a/c/0", "a/c/1", "a/zarr.json", "zarr.json"]
+
+
+def test_private_loop_threads_end_with_their_store() -> None:
+    import gc
+    import threading
+
+    def loop_threads() -> int:
+        return sum(t.name == "zarrbridge-store-loop" for t in threading.enumerate())
+
+    def settled() -> int:
+        gc.collect()
+        deadline = time.monotonic() + 5
+        count = loop_threads()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if loop_threads() == count:
+                break
+            count = loop_threads()
+        return count
+
+    before = settled()  # stores of earlier tests may still be collected
+    for _ in range(5):
+        store = as_store(AsyncDictStore())
+        zbs.create_group(store, "")  # a blocking call: runs on the store's private loop
+        assert loop_threads() == before + 1
+        del store
+        gc.collect()
+        deadline = time.monotonic() + 5
+        while loop_threads() > before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert loop_threads() == before

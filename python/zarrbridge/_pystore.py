@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -293,23 +294,36 @@ def submit_trio(token: Any, fn: Callable[..., Any], args: Any, done: _Done) -> A
     return handle
 
 
+def _serve(loop: asyncio.AbstractEventLoop, started: threading.Event) -> None:
+    # A blocking zarrbridge call from this thread would wait for this very loop: refuse it.
+    _native.mark_store_loop_thread()
+    asyncio.set_event_loop(loop)
+    loop.call_soon(started.set)
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
+
+
 class PrivateLoop:
     """An asyncio loop on a daemon thread of its own: where a blocking call (no caller loop)
-    runs an async store's coroutines. Made by the Rust adapter on first need, one per store."""
+    runs an async store's coroutines. Made by the Rust adapter on first need, one per adapter;
+    the thread ends when the adapter (the only holder of this object) is dropped."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
-
-        def serve() -> None:
-            # A blocking zarrbridge call from here would wait for this very loop: refuse it.
-            _native.mark_store_loop_thread()
-            asyncio.set_event_loop(self.loop)
-            self.loop.call_soon(started.set)
-            self.loop.run_forever()
-
-        threading.Thread(target=serve, name="zarrbridge-store-loop", daemon=True).start()
+        # The thread holds the loop, not this object, so dropping this object stops it.
+        threading.Thread(
+            target=_serve, args=(self.loop, started), name="zarrbridge-store-loop", daemon=True
+        ).start()
         started.wait()
+        weakref.finalize(self, _stop, self.loop)
 
     def submit(self, fn: Callable[..., Any], args: Any, done: _Done) -> AsyncioHandle:
         return submit_asyncio(self.loop, fn, args, done)
+
+
+def _stop(loop: asyncio.AbstractEventLoop) -> None:
+    with contextlib.suppress(RuntimeError):  # already closed
+        loop.call_soon_threadsafe(loop.stop)
