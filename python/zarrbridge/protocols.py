@@ -80,7 +80,9 @@ class GetRanges(Protocol):
 
 @runtime_checkable
 class Put(Protocol):
-    def put(self, path: str, file: Any, **kwargs: Any) -> Any: ...
+    # Only what zarrbridge passes: obspec's optional keywords (mode, attributes, ...) are not
+    # required, so obstore's `put` and a minimal one both conform.
+    def put(self, path: str, file: Buffer) -> Any: ...
 
 
 @runtime_checkable
@@ -142,7 +144,7 @@ class GetRangesAsync(Protocol):
 
 @runtime_checkable
 class PutAsync(Protocol):
-    async def put_async(self, path: str, file: Any, **kwargs: Any) -> Any: ...
+    async def put_async(self, path: str, file: Buffer) -> Any: ...
 
 
 @runtime_checkable
