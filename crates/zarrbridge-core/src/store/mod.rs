@@ -428,7 +428,7 @@ impl Store {
         Ok(listing
             .prefixes()
             .iter()
-            .map(|p| p.as_str().to_string())
+            .map(|p| self.listed(p.as_str()))
             .collect())
     }
 }

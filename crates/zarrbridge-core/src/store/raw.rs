@@ -69,7 +69,7 @@ fn decode_listed(text: &str) -> String {
 
 impl Store {
     /// A key or prefix as listed by the storage, as readers and writers name it.
-    fn listed(&self, text: &str) -> String {
+    pub(super) fn listed(&self, text: &str) -> String {
         if matches!(*self.decl, super::StoreDecl::External { .. }) {
             text.to_string()
         } else {
