@@ -8,7 +8,10 @@ Fixtures:
   test can prove that nothing was written outside the store.
 - ``file_store``: ``zb.Store.from_url`` on ``store_dir``.
 - ``memory_store``: a ``memory://`` store with a name unique to the test.
-- ``store``: parametrised over both (ids ``file`` and ``memory``).
+- ``sync_python_store`` / ``async_python_store``: a dict behind the sync / async store protocol
+  (``tests/pystores.py``), through zarrbridge's Python store adapters.
+- ``store``: parametrised over all four (ids ``file``, ``memory``, ``sync_python``,
+  ``async_python``).
 - ``anyio_backend``: parametrised over asyncio and trio, so every ``@pytest.mark.anyio`` test runs
   on both.
 - ``api``: calls ``zarrbridge.<name>`` (awaited, id ``async``) or ``zarrbridge.sync.<name>`` (in a
@@ -111,8 +114,24 @@ def memory_store() -> zb.Store:
     return zb.Store.from_url(f"memory://zbtest-{uuid.uuid4().hex}")
 
 
-@pytest.fixture(params=["file", "memory"])
+@pytest.fixture
+def sync_python_store() -> zb.Store:
+    from pystores import DictStore
+
+    return zb.store.python_store(DictStore())
+
+
+@pytest.fixture
+def async_python_store() -> zb.Store:
+    from pystores import AsyncDictStore
+
+    return zb.store.python_store(AsyncDictStore())
+
+
+@pytest.fixture(params=["file", "memory", "sync_python", "async_python"])
 def store(request: pytest.FixtureRequest) -> zb.Store:
+    """Every store kind the CRUD suite runs on: native file and memory stores, and a dict behind
+    the sync and the async Python store adapters."""
     return request.getfixturevalue(f"{request.param}_store")
 
 

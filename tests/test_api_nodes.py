@@ -357,6 +357,15 @@ async def test_list_children_of_a_path_and_of_a_group_handle_agree(
     assert [c.name for c in by_path] == ["d", "e"]
 
 
+async def test_list_children_finds_non_ascii_names(api: Any, store: zb.Store) -> None:
+    # object_store lists such names percent-encoded; they must come back as written.
+    await api.create_group(store, "")
+    await api.create_group(store, "ünï")
+    await api.create_array(store, "ключ", shape=(1,), dtype="int8")
+    children = await api.list_children(store, "")
+    assert sorted(c.path for c in children) == sorted(["ünï", "ключ"])
+
+
 async def test_list_children_of_empty_group_is_empty(api: Any, store: zb.Store) -> None:
     await api.create_group(store, "empty")
     assert await api.list_children(store, "empty") == []

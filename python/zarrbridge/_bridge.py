@@ -17,7 +17,7 @@ from typing import Any
 
 import sniffio
 
-from zarrbridge import _native
+from zarrbridge import _native, _pystore
 
 __all__ = ["run"]
 
@@ -46,6 +46,26 @@ def run(fn: Callable[..., Any], args: tuple[Any, ...]) -> Coroutine[Any, Any, An
 # --- asyncio ---------------------------------------------------------------------------------
 
 
+class _AsyncioCallback:
+    """Delivers the native result to ``fut``; ``submit`` runs an async Python store's
+    coroutines on the same loop (the Rust adapter finds this object in a task-local)."""
+
+    __slots__ = ("fut", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any]) -> None:
+        self.loop = loop
+        self.fut = fut
+
+    def __call__(self, result: Any, error: BaseException | None) -> None:
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.fut, result, error)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            return
+
+    def submit(self, fn: Callable[..., Any], args: Any, done: Any) -> Any:
+        return _pystore.submit_asyncio(self.loop, fn, args, done)
+
+
 def _resolve(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     if fut.done():  # cancelled while the callback was in flight
         return
@@ -59,13 +79,7 @@ async def _run_asyncio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     loop = asyncio.get_running_loop()
     fut: asyncio.Future[Any] = loop.create_future()
 
-    def callback(result: Any, error: BaseException | None) -> None:
-        try:
-            loop.call_soon_threadsafe(_resolve, fut, result, error)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            return
-
-    task = fn(*args, callback=callback)
+    task = fn(*args, callback=_AsyncioCallback(loop, fut))
     if type(task) is _native.Ready:  # completed in its first poll: no callback will come
         return task.result()
     try:
@@ -94,6 +108,26 @@ def _import_trio() -> tuple[ModuleType, ModuleType]:
     return _trio, _outcome
 
 
+class _TrioCallback:
+    """Like :class:`_AsyncioCallback`, for a trio run."""
+
+    __slots__ = ("token", "trio", "wake")
+
+    def __init__(self, trio: ModuleType, token: Any, wake: Callable[..., None]) -> None:
+        self.trio = trio
+        self.token = token
+        self.wake = wake
+
+    def __call__(self, result: Any, error: BaseException | None) -> None:
+        try:
+            self.token.run_sync_soon(self.wake, result, error)
+        except self.trio.RunFinishedError:  # the run is over: nobody is waiting any more
+            return
+
+    def submit(self, fn: Callable[..., Any], args: Any, done: Any) -> Any:
+        return _pystore.submit_trio(self.token, fn, args, done)
+
+
 async def _run_trio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     trio, outcome = _import_trio()
     lowlevel = trio.lowlevel
@@ -108,13 +142,7 @@ async def _run_trio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         state[0] = _DONE
         lowlevel.reschedule(me, outcome.Value(result) if error is None else outcome.Error(error))
 
-    def callback(result: Any, error: BaseException | None) -> None:
-        try:
-            token.run_sync_soon(wake, result, error)
-        except trio.RunFinishedError:  # the run is over: nobody is waiting any more
-            return
-
-    task = fn(*args, callback=callback)
+    task = fn(*args, callback=_TrioCallback(trio, token, wake))
     if type(task) is _native.Ready:  # completed in its first poll: no callback will come
         return task.result()
 

@@ -16,6 +16,8 @@ from typing_extensions import Buffer
 
 __all__ = [
     "ArrayHandle",
+    "Bytes",
+    "Delivery",
     "GroupHandle",
     "NdBuffer",
     "Ready",
@@ -28,6 +30,7 @@ __all__ = [
     "delete_node",
     "exceptions",
     "list_children",
+    "mark_store_loop_thread",
     "open_array",
     "open_group",
     "open_node",
@@ -38,6 +41,13 @@ __all__ = [
     "selection_shape",
     "shutdown",
     "store",
+    "store_delete",
+    "store_get",
+    "store_get_ranges",
+    "store_head",
+    "store_list",
+    "store_list_with_delimiter",
+    "store_put",
     "update_attributes",
     "write_chunk",
     "write_chunks",
@@ -60,6 +70,8 @@ class Store:
     def from_url(url: str, options_json: str | None = None) -> Store: ...
     @staticmethod
     def from_object_store(object_store: Any, decl_json: str) -> Store: ...
+    @staticmethod
+    def from_python_store(store: Any, asynchronous: bool, label: str) -> Store: ...
     @staticmethod
     def from_declaration(decl_json: str) -> Store: ...
     def declaration_json(self) -> str: ...
@@ -117,6 +129,40 @@ class Ready:
     # An async call that completed in its first poll: no callback follows.
     def result(self) -> Any: ...
 
+@final
+class Bytes:
+    """A stored value owned by Rust: a read-only 1-d byte buffer."""
+    def __len__(self) -> int: ...
+    if sys.version_info >= (3, 12):
+        def __buffer__(self, flags: int, /) -> memoryview: ...
+
+@final
+class Delivery:
+    """Hands a Python store coroutine's outcome to the Rust future waiting for it."""
+    def __call__(self, result: Any, error: BaseException | None) -> None: ...
+
+def mark_store_loop_thread() -> None: ...
+
+# Raw key I/O (Store.get etc.). Ranges are (offset, length): offset None is a suffix of
+# `length` bytes, length None reads to the end.
+def store_get(store: Store, key: str, callback: _Callback | None = None) -> Bytes | Task | None: ...
+def store_get_ranges(
+    store: Store,
+    key: str,
+    ranges: Sequence[tuple[int | None, int | None]],
+    callback: _Callback | None = None,
+) -> list[Bytes] | Task | None: ...
+def store_put(
+    store: Store, key: str, data: _BufferLike, callback: _Callback | None = None
+) -> Task | None: ...
+def store_delete(store: Store, key: str, callback: _Callback | None = None) -> Task | None: ...
+def store_list(
+    store: Store, prefix: str, callback: _Callback | None = None
+) -> list[tuple[str, int]] | Task: ...
+def store_list_with_delimiter(
+    store: Store, prefix: str, callback: _Callback | None = None
+) -> tuple[list[str], list[tuple[str, int]]] | Task: ...
+def store_head(store: Store, key: str, callback: _Callback | None = None) -> int | Task | None: ...
 def array_from_metadata(store: Store, path: str, metadata_json: str) -> ArrayHandle: ...
 def shutdown() -> None: ...
 def selection_shape(array: ArrayHandle, selection: _Selection) -> tuple[int, ...]: ...

@@ -21,17 +21,27 @@ from typing import Any, NoReturn, TypeAlias
 
 from zarrbridge import _native as _ext
 from zarrbridge._foreign import declaration_of, options_document
+from zarrbridge._store_io import GetResult, ListResult, ObjectMeta, RawIO
 from zarrbridge.errors import UnsupportedError
+from zarrbridge.protocols import AsyncStore, ReadOnlyAsyncStore, ReadOnlySyncStore, SyncStore
 
 __all__ = [
+    "AsyncStore",
     "AzureStore",
     "GCSStore",
+    "GetResult",
     "HTTPStore",
+    "ListResult",
     "LocalStore",
+    "ObjectMeta",
+    "ReadOnlyAsyncStore",
+    "ReadOnlySyncStore",
     "S3Store",
     "Store",
     "StoreLike",
+    "SyncStore",
     "as_store",
+    "python_store",
 ]
 
 StoreLike: TypeAlias = "Store | str | os.PathLike[str] | Any"
@@ -47,8 +57,13 @@ LocalStore: Any = _ext.store.LocalStore
 _OWN_BUILDERS = (S3Store, GCSStore, AzureStore, HTTPStore, LocalStore)
 
 
-class Store:
+class Store(RawIO):
     """An immutable handle to a store rebuilt in Rust.
+
+    Besides being handed to every zarrbridge function, a store does raw key I/O with obspec's
+    method names (``get``, ``get_range(s)``, ``put``, ``delete``, ``list``,
+    ``list_with_delimiter``, ``head`` and their ``_async`` twins), so it satisfies
+    :class:`SyncStore` and :class:`AsyncStore` itself.
 
     Make one with :meth:`from_url` or :meth:`from_declaration`; every function that takes a
     store also accepts a URL or path directly.
@@ -197,10 +212,11 @@ class Store:
 
     def __reduce__(self) -> tuple[Any, ...]:
         declaration = self.declaration
-        if declaration.get("kind") == "memory":
+        if declaration.get("kind") in ("memory", "external"):
             raise UnsupportedError(
-                f"cannot pickle {self!r}: a memory store exists only inside one process; "
-                "use a file:// or object-store URL to share data with other processes"
+                f"cannot pickle {self!r}: a memory store or a store implemented in Python "
+                "exists only inside one process; use a file:// or object-store URL to share "
+                "data with other processes"
             )
         return (Store.from_declaration, (declaration,))
 
@@ -217,6 +233,64 @@ class Store:
 
     def __delattr__(self, name: str) -> NoReturn:
         raise AttributeError(f"{type(self).__name__} is immutable")
+
+
+def _label(obj: Any) -> str:
+    return f"python://{type(obj).__qualname__}@{id(obj):x}"
+
+
+def _python_only_store(obj: Any) -> Store | None:
+    """obstore's ``MemoryStore`` and zarr-python's Python-only stores, which no declaration can
+    rebuild in Rust: adapted as async Python stores."""
+    cls = type(obj)
+    module = cls.__module__ or ""
+    if cls.__name__ == "MemoryStore" and module.startswith("obstore"):
+        return Store._wrap(_ext.Store.from_python_store(obj, True, _label(obj)))
+    if module.startswith("zarr.") and cls.__name__ not in _ZARR_REBUILT:
+        from zarr.abc.store import Store as ZarrStoreABC
+
+        if isinstance(obj, ZarrStoreABC):
+            from zarrbridge._zarr_shim import shim
+
+            return Store._wrap(_ext.Store.from_python_store(shim(obj), True, _label(obj)))
+    return None
+
+
+_ZARR_REBUILT = ("LocalStore", "ObjectStore", "FsspecStore")
+
+
+def python_store(obj: Any) -> Store:
+    """A :class:`Store` over a Python object implementing :class:`AsyncStore` or
+    :class:`SyncStore` (or their read-only forms).
+
+    An object with the async family's methods gets the async adapter (its coroutines run on the
+    caller's event loop); otherwise the sync adapter (called on a worker thread). Never both.
+    The store exists only in this process: it does not pickle.
+
+    Raises:
+        TypeError: ``obj`` implements neither family.
+
+    Example:
+        >>> import zarrbridge as zb
+        >>> from zarrbridge.store import python_store
+        >>> class Empty:
+        ...     def get(self, path, *, options=None): raise FileNotFoundError(path)
+        ...     def get_range(self, path, *, start, end=None, length=None): return b""
+        ...     def get_ranges(self, path, *, starts, ends=None, lengths=None): return []
+        ...     def list(self, prefix=None, *, offset=None): return iter([])
+        ...     def list_with_delimiter(self, prefix=None): return {}
+        ...     def head(self, path): raise FileNotFoundError(path)
+        >>> python_store(Empty()).url.startswith("python://Empty@")
+        True
+    """
+    if isinstance(obj, ReadOnlyAsyncStore):
+        return Store._wrap(_ext.Store.from_python_store(obj, True, _label(obj)))
+    if isinstance(obj, ReadOnlySyncStore):
+        return Store._wrap(_ext.Store.from_python_store(obj, False, _label(obj)))
+    raise TypeError(
+        f"{type(obj).__qualname__} implements neither the sync nor the async store protocol "
+        "(see zarrbridge.store.SyncStore and AsyncStore)"
+    )
 
 
 def as_store(obj: StoreLike) -> Store:
@@ -240,13 +314,18 @@ def as_store(obj: StoreLike) -> Store:
         return obj
     if isinstance(obj, (str, os.PathLike)):
         return Store.from_url(obj)
+    python_only = _python_only_store(obj)
+    if python_only is not None:
+        return python_only
     declaration = declaration_of(obj)
     if declaration is not None:
         if isinstance(obj, _OWN_BUILDERS):
             # Built by this extension: use the very object store, and its connection pool.
             return Store._wrap(_ext.Store.from_object_store(obj, json.dumps(declaration)))
         return Store.from_declaration(declaration)
+    if isinstance(obj, (ReadOnlyAsyncStore, ReadOnlySyncStore)):
+        return python_store(obj)
     raise TypeError(
-        "expected a zarrbridge.Store, a URL string, a path, an obstore store or a zarr-python "
-        f"store, not {type(obj).__qualname__}"
+        "expected a zarrbridge.Store, a URL string, a path, an obstore store, a zarr-python "
+        f"store or an object implementing a store protocol, not {type(obj).__qualname__}"
     )

@@ -21,14 +21,26 @@ fn class_name(err: &Error) -> &'static str {
     }
 }
 
-/// The Python exception for a core error.
+/// The Python exception for a core error. When the error came from a Python store, that
+/// store's own exception is raised, chained from the library's (`__cause__`).
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(to_pyerr)`
 pub fn to_pyerr(err: Error) -> PyErr {
     let message = err.to_string();
+    let library_error = library_error(&err, message.clone());
+    match crate::pystore::take_python_error(&message) {
+        Some(original) => Python::attach(|py| {
+            original.set_cause(py, Some(library_error));
+            original
+        }),
+        None => library_error,
+    }
+}
+
+fn library_error(err: &Error, message: String) -> PyErr {
     Python::attach(|py| {
         let class = py
             .import("zarrbridge.errors")
-            .and_then(|m| m.getattr(class_name(&err)))
+            .and_then(|m| m.getattr(class_name(err)))
             .and_then(|c| c.cast_into::<PyType>().map_err(PyErr::from));
         match class {
             Ok(class) => PyErr::from_type(class, message),

@@ -8,8 +8,12 @@ mod data;
 mod errors;
 mod handles;
 mod nodes;
+mod pystore;
+mod pystore_async;
+mod pystore_sync;
 mod runtime;
 mod store;
+mod store_io;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -22,7 +26,17 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<buffer::NdBuffer>()?;
     m.add_class::<runtime::Task>()?;
     m.add_class::<runtime::Ready>()?;
+    m.add_class::<store_io::PyValue>()?;
+    m.add_function(wrap_pyfunction!(store_io::store_get, m)?)?;
+    m.add_function(wrap_pyfunction!(store_io::store_get_ranges, m)?)?;
+    m.add_function(wrap_pyfunction!(store_io::store_put, m)?)?;
+    m.add_function(wrap_pyfunction!(store_io::store_delete, m)?)?;
+    m.add_function(wrap_pyfunction!(store_io::store_list, m)?)?;
+    m.add_function(wrap_pyfunction!(store_io::store_list_with_delimiter, m)?)?;
+    m.add_function(wrap_pyfunction!(store_io::store_head, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::mark_store_loop_thread, m)?)?;
+    m.add_class::<pystore_async::Delivery>()?;
     m.add_function(wrap_pyfunction!(nodes::array_from_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::create_array, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::create_group, m)?)?;

@@ -53,7 +53,17 @@ fn lifecycle() -> &'static Lifecycle {
     LIFECYCLE.get_or_init(Lifecycle::default)
 }
 
+tokio::task_local! {
+    /// The callback object of the async call this task serves. The Python side gives it a
+    /// `submit(coroutine_fn, args, done)` method that runs a coroutine on the caller's event
+    /// loop: async Python stores run their coroutines there.
+    pub static CALLER_LOOP: Py<PyAny>;
+}
+
 thread_local! {
+    /// Whether this thread runs the private event loop of an async Python store (see
+    /// `mark_store_loop_thread`).
+    static STORE_LOOP_THREAD: Cell<bool> = const { Cell::new(false) };
     /// Whether this thread called `shutdown` (it runs the interpreter's exit, where entering
     /// Python stays safe).
     static EXITING_THREAD: Cell<bool> = const { Cell::new(false) };
@@ -137,7 +147,8 @@ where
             // completes without a callback and an event-loop wake-up. If not ready, the same
             // future moves to the runtime, which polls a new task at once (so the wake-up
             // registered with the no-op waker here is not lost).
-            let mut fut = Box::pin(fut);
+            let caller = callback.clone_ref(py);
+            let mut fut = Box::pin(CALLER_LOOP.scope(caller, fut));
             let first = py.detach(|| {
                 let _context = handle.enter();
                 compute::with_in_place_budget(compute::EVENT_LOOP_BUDGET, || {
@@ -191,11 +202,23 @@ impl Ready {
     }
 }
 
-/// Refuse at once a blocking call that would deadlock. Today: a call from a runtime thread (a
-/// callback), which would wait for work that may need the very thread it blocks. Stores written
-/// in async Python (later) add their check here: a blocking call from the thread that runs the
-/// event loop owning such a store would wait for that loop, which cannot run.
+/// Called by the thread that runs an async Python store's private event loop, as it starts.
+#[pyfunction]
+pub fn mark_store_loop_thread() {
+    STORE_LOOP_THREAD.set(true);
+}
+
+/// Refuse at once a blocking call that would deadlock: a call from a runtime thread (a
+/// callback), which would wait for work that may need the very thread it blocks; and a call
+/// from the private loop of an async Python store (inside one of its coroutines), which would
+/// wait for that loop, which cannot run while it waits.
 fn check_may_block() -> PyResult<()> {
+    if STORE_LOOP_THREAD.get() {
+        return Err(PyRuntimeError::new_err(
+            "a blocking zarrbridge call was made from inside an async Python store's coroutine \
+             (on its private event loop); it would deadlock: use the async API there",
+        ));
+    }
     if Handle::try_current().is_ok() {
         return Err(PyRuntimeError::new_err(
             "a blocking zarrbridge call was made from a zarrbridge runtime thread (inside a \

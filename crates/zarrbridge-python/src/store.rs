@@ -55,6 +55,24 @@ impl PyStore {
         })
     }
 
+    /// A store over a Python object implementing the async store family (`asynchronous`) or
+    /// the sync one; `label` names it in messages.
+    #[staticmethod]
+    fn from_python_store(
+        store: &Bound<'_, PyAny>,
+        asynchronous: bool,
+        label: String,
+    ) -> PyResult<Self> {
+        let storage = if asynchronous {
+            crate::pystore_async::PyAsyncStorage::storage(store)?
+        } else {
+            crate::pystore_sync::PySyncStorage::storage(store)?
+        };
+        Ok(Self {
+            inner: Store::with_storage(label, storage),
+        })
+    }
+
     /// Rebuild a store from `declaration_json()`'s output.
     #[staticmethod]
     fn from_declaration(decl_json: &str) -> PyResult<Self> {

@@ -3,6 +3,7 @@
 
 mod cloud;
 mod missing_bucket;
+mod raw;
 mod redact;
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use cloud::{CloudDecl, RetrySpec, Service};
+pub use raw::{KeyMeta, Listing};
 pub use redact::Redactor;
 
 use object_store::local::LocalFileSystem;
@@ -52,6 +54,12 @@ pub enum StoreDecl {
     },
     /// A cloud object store (S3, GCS, Azure, HTTP).
     Cloud(CloudDecl),
+    /// Storage built outside the core (a store implemented in Python): it exists only in this
+    /// process, so it cannot be rebuilt from its declaration.
+    External {
+        /// What names the store in messages, e.g. `python://MyStore@7f12ab`.
+        label: String,
+    },
 }
 
 impl StoreDecl {
@@ -153,6 +161,7 @@ impl StoreDecl {
             Self::File { root } => json!({"kind": "file", "root": root.to_string_lossy()}),
             Self::Memory { name } => json!({"kind": "memory", "name": name}),
             Self::Cloud(cloud) => cloud.to_json(),
+            Self::External { label } => json!({"kind": "external", "label": label}),
         }
     }
 
@@ -171,6 +180,11 @@ impl StoreDecl {
             "file" => Self::from_url(&format!("file://{}", field("root")?)),
             "memory" => Self::from_url(&format!("memory://{}", field("name")?)),
             "cloud" => Ok(Self::Cloud(CloudDecl::from_json(value)?)),
+            "external" => Err(Error::Unsupported(format!(
+                "store {} exists only in the process that made it and cannot be rebuilt from \
+                 its declaration",
+                field("label")?
+            ))),
             other => Err(Error::Unsupported(format!("unknown store kind {other:?}"))),
         }
     }
@@ -182,6 +196,7 @@ impl StoreDecl {
             Self::File { root } => format!("file://{}", root.to_string_lossy()),
             Self::Memory { name } => format!("memory://{name}"),
             Self::Cloud(cloud) => Redactor::strip_userinfo(&cloud.url),
+            Self::External { label } => label.clone(),
         }
     }
 
@@ -274,6 +289,11 @@ impl Store {
                 registry.entry(name.clone()).or_default().clone()
             }
             StoreDecl::Cloud(cloud) => cloud.build()?,
+            StoreDecl::External { label } => {
+                return Err(Error::Unsupported(format!(
+                    "store {label} cannot be rebuilt from its declaration"
+                )))
+            }
         };
         Ok(Self::with_object_store(decl, object_store))
     }
@@ -292,6 +312,19 @@ impl Store {
             redactor: decl.redactor(),
             decl: Arc::new(decl),
             storage: Arc::new(AsyncObjectStore::new(object_store)),
+        }
+    }
+
+    /// A store over storage built elsewhere (a store implemented in Python), declared as
+    /// [`StoreDecl::External`] so that it is never rebuilt from its declaration.
+    #[must_use]
+    pub fn with_storage(label: String, storage: AsyncReadableWritableListableStorage) -> Self {
+        Self {
+            gated: false,
+            local: None,
+            redactor: Redactor::default(),
+            decl: Arc::new(StoreDecl::External { label }),
+            storage,
         }
     }
 
@@ -346,7 +379,7 @@ impl Store {
     }
 
     /// Read a whole value; `None` when the key is absent.
-    pub(crate) async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
+    pub async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
         let budget = crate::compute::in_place_budget();
         if let (Some(local), true) = (&self.local, budget > 0) {
             if let InPlace::Read(found) = self.read_in_place(local, key, budget)? {
@@ -390,7 +423,7 @@ impl Store {
 
     /// Write a whole value (atomically for file stores: `object_store` writes a temporary file
     /// and renames it into place).
-    pub(crate) async fn set(&self, key: &str, value: bytes::Bytes) -> Result<()> {
+    pub async fn set(&self, key: &str, value: bytes::Bytes) -> Result<()> {
         let store_key = store_key(key)?;
         let _permit = self.permit().await?;
         let mut attempts = 0;
@@ -415,7 +448,7 @@ impl Store {
     }
 
     /// Erase a key; erasing an absent key is not an error.
-    pub(crate) async fn erase(&self, key: &str) -> Result<()> {
+    pub async fn erase(&self, key: &str) -> Result<()> {
         let _permit = self.permit().await?;
         self.storage
             .erase(&store_key(key)?)
@@ -445,7 +478,7 @@ impl Store {
         Ok(listing
             .prefixes()
             .iter()
-            .map(|p| p.as_str().to_string())
+            .map(|p| self.listed(p.as_str()))
             .collect())
     }
 }
