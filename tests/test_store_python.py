@@ -217,3 +217,34 @@ def test_private_loop_threads_end_with_their_store() -> None:
         while loop_threads() > before and time.monotonic() < deadline:
             time.sleep(0.01)
         assert loop_threads() == before
+
+
+@pytest.mark.anyio
+async def test_cancelled_writes_to_a_sync_python_store_that_had_not_started_never_run() -> None:
+    class SlowPuts(DictStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.slow = False
+            self.started = 0
+
+        def put(self, path: str, file: Any, **kwargs: Any) -> dict[str, Any]:
+            if self.slow:
+                self.started += 1
+                time.sleep(0.3)
+            return super().put(path, file)
+
+    py_store = SlowPuts()
+    store = as_store(py_store)
+    arr = await zb.create_array(store, "a", shape=(64,), dtype="int8", chunks=(1,))
+    py_store.slow = True
+    with anyio.move_on_after(0.1):
+        async with anyio.create_task_group() as tg:
+            for i in range(64):
+                tg.start_soon(zb.write_chunk, arr, (i,), np.ones(1, dtype="int8"))
+    started_at_cancel = py_store.started
+    await anyio.sleep(1.5)  # long enough for queued calls to run, were they still queued
+    # Only the calls already running when the writes were cancelled (a few, bounded by the
+    # adapter's concurrency) went ahead; the rest never started.
+    assert py_store.started == started_at_cancel <= 8
+    chunks = [k for k in py_store.data if k.startswith("a/c/")]
+    assert len(chunks) == started_at_cancel

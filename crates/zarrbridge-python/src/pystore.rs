@@ -35,24 +35,26 @@ const MARKER: &str = "[python store error #";
 pub fn stash(err: PyErr) -> StorageError {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    // Under the GIL throughout: an evicted exception is released here (see `GilPy`).
     let text = Python::attach(|py| {
         let value = err.value(py);
         let name = value
             .get_type()
             .qualname()
             .map_or_else(|_| "Exception".to_string(), |n| n.to_string());
-        format!("{name}: {value}")
-    });
-    let mut kept = kept()
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    kept.errors.insert(id, err);
-    kept.order.push_back(id);
-    while kept.order.len() > KEPT_ERRORS {
-        if let Some(old) = kept.order.pop_front() {
-            kept.errors.remove(&old);
+        let text = format!("{name}: {value}");
+        let mut kept = kept()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.errors.insert(id, err);
+        kept.order.push_back(id);
+        while kept.order.len() > KEPT_ERRORS {
+            if let Some(old) = kept.order.pop_front() {
+                kept.errors.remove(&old);
+            }
         }
-    }
+        text
+    });
     StorageError::Other(format!("{MARKER}{id}] {text}"))
 }
 

@@ -20,10 +20,11 @@ use zarrs::storage::{
 };
 
 use crate::pystore::{self, stash};
-use crate::runtime::{PythonEntry, CALLER_LOOP};
+use crate::runtime::{GilPy, PythonEntry, CALLER_LOOP};
 use crate::store_io::PyValue;
 
-type Outcome = Result<Py<PyAny>, PyErr>;
+/// The result or the exception, each released under the GIL wherever the channel drops it.
+type Outcome = Result<GilPy, GilPy>;
 
 /// `done(result, error)`: hands a glue coroutine's outcome to the waiting Rust future.
 #[pyclass(frozen, module = "zarrbridge._native")]
@@ -41,24 +42,27 @@ impl Delivery {
         if let Some(sender) = sender {
             // The receiver is gone when the operation was cancelled: nobody waits any more.
             let _ = sender.send(match error {
-                None => Ok(result),
-                Some(err) => Err(PyErr::from_value(err)),
+                None => Ok(GilPy::new(result)),
+                Some(err) => Err(GilPy::new(err.unbind())),
             });
         }
     }
 }
 
 /// Cancels the Python task when the Rust future is dropped before the result came.
-struct CancelOnDrop(Option<Py<PyAny>>);
+struct CancelOnDrop {
+    handle: GilPy,
+    armed: bool,
+}
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        let Some(handle) = self.0.take() else {
+        if !self.armed {
             return;
-        };
+        }
         if let Some(_entry) = PythonEntry::acquire() {
             Python::attach(|py| {
-                if let Err(err) = handle.call_method0(py, "cancel") {
+                if let Err(err) = self.handle.bind(py).call_method0("cancel") {
                     err.write_unraisable(py, None);
                 }
             });
@@ -68,10 +72,10 @@ impl Drop for CancelOnDrop {
 
 /// The async adapter.
 pub struct PyAsyncStorage {
-    store: Py<PyAny>,
+    store: GilPy,
     read_only: bool,
     /// The loop for calls made without one (blocking calls), started on first use.
-    private_loop: OnceLock<Py<PyAny>>,
+    private_loop: OnceLock<GilPy>,
 }
 
 impl PyAsyncStorage {
@@ -79,15 +83,14 @@ impl PyAsyncStorage {
     pub fn storage(store: &Bound<'_, PyAny>) -> PyResult<AsyncReadableWritableListableStorage> {
         Ok(Arc::new(Self {
             read_only: pystore::is_read_only(store, true)?,
-            store: store.clone().unbind(),
+            store: GilPy::new(store.clone().unbind()),
             private_loop: OnceLock::new(),
         }))
     }
 
     fn runner<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let caller = CALLER_LOOP.try_with(|h| h.clone_ref(py)).ok();
+        let caller = CALLER_LOOP.try_with(|h| h.bind(py).clone()).ok();
         if let Some(caller) = caller {
-            let caller = caller.into_bound(py);
             if caller.hasattr("submit")? {
                 return Ok(caller);
             }
@@ -98,7 +101,7 @@ impl PyAsyncStorage {
         let private = pystore::glue(py)?.call_method0("PrivateLoop")?;
         Ok(self
             .private_loop
-            .get_or_init(|| private.unbind())
+            .get_or_init(|| GilPy::new(private.unbind()))
             .bind(py)
             .clone())
     }
@@ -125,18 +128,32 @@ impl PyAsyncStorage {
             })
             .map_err(stash)?
         };
-        let mut guard = CancelOnDrop(Some(handle));
+        let mut guard = CancelOnDrop {
+            handle: GilPy::new(handle),
+            armed: true,
+        };
         let outcome = receiver.await;
-        guard.0 = None;
+        guard.armed = false;
         let result = outcome
             .map_err(|_| {
                 StorageError::Other("the Python store's task ended without a result".into())
             })?
-            .map_err(stash)?;
+            .map_err(|error| {
+                stash(Python::attach(move |py| {
+                    let err = PyErr::from_value(error.bind(py).clone());
+                    drop(error);
+                    err
+                }))
+            })?;
         let Some(_entry) = PythonEntry::acquire() else {
             return Err(StorageError::Other("the interpreter is exiting".into()));
         };
-        Python::attach(|py| convert(result.bind(py)))
+        Python::attach(move |py| {
+            let converted = convert(result.bind(py));
+            // Released while the GIL is held (taking it again costs a hand-over).
+            drop((result, guard));
+            converted
+        })
     }
 
     fn writable(&self) -> Result<(), StorageError> {

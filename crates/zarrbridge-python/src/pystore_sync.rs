@@ -17,10 +17,22 @@ use zarrs::storage::{
 };
 
 use crate::pystore::{self, stash};
-use crate::runtime::PythonEntry;
+use crate::runtime::{GilPy, PythonEntry};
 use crate::store_io::PyValue;
+use zarrbridge_core::PerProcess;
 
-/// Runs the sync storage's calls on tokio's blocking pool.
+/// Sync Python store calls running at once, per process. They hold the GIL, so more would not
+/// go faster; and a call handed to tokio's blocking pool runs even if its operation is
+/// cancelled meanwhile, so calls wait for a permit first, where cancelling drops them unrun
+/// (a cancelled write never lands late).
+const PYTHON_CALLS: usize = 8;
+
+fn python_call_gate() -> &'static tokio::sync::Semaphore {
+    static GATE: PerProcess<tokio::sync::Semaphore> = PerProcess::new();
+    GATE.get_or_init(|| tokio::sync::Semaphore::new(PYTHON_CALLS))
+}
+
+/// Runs the sync storage's calls on tokio's blocking pool, at most [`PYTHON_CALLS`] at once.
 pub struct TokioBlocking;
 
 impl SyncToAsyncSpawnBlocking for TokioBlocking {
@@ -31,7 +43,15 @@ impl SyncToAsyncSpawnBlocking for TokioBlocking {
         R: MaybeSend + 'static,
     {
         async move {
-            match tokio::task::spawn_blocking(f).await {
+            // The semaphore is never closed, so acquiring cannot fail. The permit goes with the
+            // call: it is released when the call ends, not when its caller stops waiting.
+            let permit = python_call_gate().acquire().await.ok();
+            let call = move || {
+                let result = f();
+                drop(permit);
+                result
+            };
+            match tokio::task::spawn_blocking(call).await {
                 Ok(value) => value,
                 Err(err) => std::panic::resume_unwind(err.into_panic()),
             }
@@ -41,7 +61,7 @@ impl SyncToAsyncSpawnBlocking for TokioBlocking {
 
 /// The sync adapter: each method calls one function of `zarrbridge._pystore` with the store.
 pub struct PySyncStorage {
-    store: Py<PyAny>,
+    store: GilPy,
     read_only: bool,
 }
 
@@ -50,7 +70,7 @@ impl PySyncStorage {
     pub fn storage(store: &Bound<'_, PyAny>) -> PyResult<AsyncReadableWritableListableStorage> {
         let sync = Arc::new(Self {
             read_only: pystore::is_read_only(store, false)?,
-            store: store.clone().unbind(),
+            store: GilPy::new(store.clone().unbind()),
         });
         Ok(Arc::new(SyncToAsyncStorageAdapter::new(
             sync,

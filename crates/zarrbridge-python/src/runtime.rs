@@ -57,7 +57,7 @@ tokio::task_local! {
     /// The callback object of the async call this task serves. The Python side gives it a
     /// `submit(coroutine_fn, args, done)` method that runs a coroutine on the caller's event
     /// loop: async Python stores run their coroutines there.
-    pub static CALLER_LOOP: Py<PyAny>;
+    pub static CALLER_LOOP: GilPy;
 }
 
 thread_local! {
@@ -147,7 +147,9 @@ where
             // completes without a callback and an event-loop wake-up. If not ready, the same
             // future moves to the runtime, which polls a new task at once (so the wake-up
             // registered with the no-op waker here is not lost).
-            let caller = callback.clone_ref(py);
+            let caller = GilPy::new(callback.clone_ref(py));
+            // Released under the GIL even when the task is aborted (see `GilPy`).
+            let callback = GilPy::new(callback);
             let mut fut = Box::pin(CALLER_LOOP.scope(caller, fut));
             let first = py.detach(|| {
                 let _context = handle.enter();
@@ -162,18 +164,22 @@ where
                 return Ready(Mutex::new(Some(outcome))).into_py_any(py);
             }
             let task = handle.spawn(async move {
-                let result = fut.await;
+                let result = fut.as_mut().await;
+                let caller = fut.as_mut().take_value();
                 let Some(_entry) = PythonEntry::acquire() else {
                     return;
                 };
-                let _ = Python::try_attach(|py| {
+                let _ = Python::try_attach(move |py| {
                     let args = match result.map_err(to_pyerr).and_then(|v| v.into_py_any(py)) {
                         Ok(value) => (value, py.None()),
                         Err(err) => (py.None(), err.into_value(py).into_any()),
                     };
-                    if let Err(err) = callback.call1(py, args) {
+                    if let Err(err) = callback.bind(py).call1(args) {
                         err.write_unraisable(py, None);
                     }
+                    // Released here, while the GIL is held: taking it again just to drop them
+                    // would wait for the event loop's thread to hand it over.
+                    drop((caller, callback));
                 });
             });
             Task {
@@ -274,4 +280,32 @@ where
     });
     drop(entry);
     result?.map_err(to_pyerr)
+}
+
+/// A Python reference released with the GIL held, wherever it is dropped: dropping a `Py`
+/// without the GIL parks the decref in pyo3's global pool behind a lock, and a fork while a
+/// Rust thread holds that lock would hang the child. Leaked once the interpreter exits.
+pub struct GilPy(std::mem::ManuallyDrop<Py<PyAny>>);
+
+impl GilPy {
+    /// Own `obj`.
+    pub fn new(obj: Py<PyAny>) -> Self {
+        Self(std::mem::ManuallyDrop::new(obj))
+    }
+
+    /// The object, bound to the GIL.
+    pub fn bind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.0.bind(py)
+    }
+}
+
+impl Drop for GilPy {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; `self.0` is not used afterwards.
+        let obj = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        match PythonEntry::acquire() {
+            Some(_entry) => Python::attach(|_py| drop(obj)),
+            None => std::mem::forget(obj),
+        }
+    }
 }
