@@ -1,9 +1,9 @@
 """One adapter per library under test, all behind the same small interface.
 
 Every adapter turns a :class:`Location` (where an array lives) into its own store object with
-``store_for``: that is the *store factory* each case goes through. Only local files exist
-today; a case (e) on a local S3 server adds ``Location(kind="s3", ...)`` and one branch per
-adapter's ``store_for`` (zarrbridge: an ``s3://`` URL once the library supports it; zarr-python:
+``store_for``: that is the *store factory* each case goes through. ``Location(kind="file")`` is a
+local directory; ``Location(kind="s3")`` (case (e)) a bucket and prefix on the local S3 server
+(zarrbridge: ``Store.from_url("s3://...")``; zarr-python with any pipeline:
 ``zarr.storage.ObjectStore(obstore.store.S3Store(...))``; tensorstore: a ``{"driver": "s3"}``
 kvstore). Adapters raise :class:`Unsupported` for locations they cannot handle, and the case
 then prints the reason instead of a row.
@@ -114,8 +114,8 @@ class ArraySpec:
 class Location:
     """Where an array lives. ``kind="file"``: ``path`` is a local directory.
 
-    Reserved for case (e): ``kind="s3"`` with ``bucket``, ``prefix``, ``endpoint`` (and dummy
-    credentials), built by the S3 server fixture of that case.
+    ``kind="s3"`` (case (e)): ``bucket`` and ``prefix`` on the S3 server at ``endpoint`` (plain
+    HTTP, path-style requests), with the server's dummy credentials.
     """
 
     kind: str
@@ -123,10 +123,46 @@ class Location:
     bucket: str = ""
     prefix: str = ""
     endpoint: str = ""
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    region: str = "us-east-1"
+
+    def s3_config(self) -> dict[str, Any]:
+        """obstore / zarrbridge ``config`` for this S3 location."""
+        return {
+            "endpoint": self.endpoint,
+            "access_key_id": self.access_key_id,
+            "secret_access_key": self.secret_access_key,
+            "region": self.region,
+            "virtual_hosted_style_request": False,
+        }
+
+    def obstore(self) -> Any:
+        """An ``obstore.store.S3Store`` rooted at this location's prefix."""
+        import obstore.store
+
+        return obstore.store.S3Store(
+            self.bucket,
+            prefix=self.prefix,
+            config=self.s3_config(),
+            client_options={"allow_http": True},
+        )
+
+    def child(self, name: str) -> Location:
+        if self.kind == "file":
+            return dataclasses.replace(self, path=os.path.join(self.path, name))
+        return dataclasses.replace(self, prefix=f"{self.prefix}/{name}".strip("/"))
 
     def clear(self) -> None:
         if self.kind == "file":
             shutil.rmtree(self.path, ignore_errors=True)
+        elif self.kind == "s3":
+            import obstore
+
+            store = self.obstore()
+            paths = [m["path"] for m in obstore.list(store).collect()]
+            if paths:
+                obstore.delete(store, paths)
         else:
             raise Unsupported(f"clearing a {self.kind} location is not implemented")
 
@@ -231,9 +267,15 @@ class ZarrBridge(Lib):
     def store_for(self, loc: Location) -> Any:
         if loc.kind == "file":
             return loc.path
-        # case (e): return f"s3://{loc.bucket}/{loc.prefix}" plus endpoint options, once
-        # zarrbridge.Store.from_url supports s3.
-        raise Unsupported(f"zarrbridge: {loc.kind} stores are not supported yet")
+        if loc.kind == "s3":
+            import zarrbridge as zb
+
+            return zb.Store.from_url(
+                f"s3://{loc.bucket}/{loc.prefix}",
+                config=loc.s3_config(),
+                client_options={"allow_http": True},
+            )
+        raise Unsupported(f"zarrbridge: {loc.kind} stores are not supported")
 
     def _create_kwargs(self, spec: ArraySpec) -> dict[str, Any]:
         return {
@@ -361,8 +403,10 @@ class ZarrPython(Lib):
             from zarr.storage import LocalStore
 
             return LocalStore(loc.path, read_only=read_only)
-        # case (e): zarr.storage.ObjectStore(obstore.store.S3Store(loc.bucket, prefix=...,
-        # endpoint=loc.endpoint, ...), read_only=read_only)
+        if loc.kind == "s3":
+            from zarr.storage import ObjectStore
+
+            return ObjectStore(loc.obstore(), read_only=read_only)
         raise Unsupported(f"{self.label}: {loc.kind} locations not wired up yet")
 
     def create(self, loc: Location, spec: ArraySpec) -> Any:
@@ -457,8 +501,19 @@ class TensorStore(Lib):
     def store_for(self, loc: Location) -> Any:
         if loc.kind == "file":
             return {"driver": "file", "path": loc.path}
-        # case (e): {"driver": "s3", "bucket": loc.bucket, "path": loc.prefix,
-        #            "endpoint": loc.endpoint, "aws_region": "us-east-1", ...}
+        if loc.kind == "s3":
+            # Credentials: tensorstore reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (case (e)
+            # sets them to the server's dummy keys). Request concurrency: its default.
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", loc.access_key_id)
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", loc.secret_access_key)
+            return {
+                "driver": "s3",
+                "bucket": loc.bucket,
+                "path": loc.prefix.rstrip("/") + "/",
+                "endpoint": loc.endpoint,
+                "aws_region": loc.region,
+                "aws_credentials": {"type": "environment"},
+            }
         raise Unsupported(f"tensorstore: {loc.kind} locations not wired up yet")
 
     def create(self, loc: Location, spec: ArraySpec) -> Any:

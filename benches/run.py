@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """zarrbridge vs zarr-python, zarr-python + zarrs pipeline and tensorstore, in one run.
 
-    python benches/run.py [--quick] [--cases a,a2,b,c,d,f] [--repeat N] [--json out.json]
+    python benches/run.py [--quick] [--cases a,a2,b,c,d,e,f] [--repeat N] [--json out.json]
                           [--md out.md] [--libs zarrbridge,tensorstore,...] [--cold]
+                          [--s3-server auto|s3s-fs|moto] [--e-size N]
 
 Every case runs every library in this process, interleaved round-robin (warm-up of each, then
 run 1 of each, run 2 of each, ...) so that drift on a shared machine hits all libraries alike;
@@ -18,6 +19,7 @@ import gc
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,8 @@ from bounds import (  # noqa: E402
     encode_bound,
     memcpy_fresh,
     memcpy_warm,
+    raw_get_all,
+    raw_put_all,
     ref_read,
     ref_read_chunk_loop,
     ref_write,
@@ -57,7 +61,7 @@ from remote import RemoteLib, ensure_env  # noqa: E402
 from report import Row, Table, Target, fmt_targets  # noqa: E402
 from reps import OPS, check_equal  # noqa: E402
 
-ALL_CASES = ["a", "a2", "b", "c", "d", "f"]
+ALL_CASES = ["a", "a2", "b", "c", "d", "e", "f"]
 Rep = Callable[[bool], float]  # one timed run; the flag asks it to check its result too
 
 
@@ -483,6 +487,284 @@ def case_d(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
     run_table(ctx, t, entries)
 
 
+# --- case (e) ------------------------------------------------------------------------------------
+
+
+E_INFLIGHT = 32  # requests in flight of the raw obstore loops (the issue's bound)
+
+
+def chunk_key(coords: tuple[int, ...]) -> str:
+    return "c/" + "/".join(str(i) for i in coords)
+
+
+def client_cpu(lib: Lib | None) -> float:
+    """CPU seconds of the process a library runs in (this one, or the fused child)."""
+    if isinstance(lib, RemoteLib) and lib.proc is not None:
+        import psutil
+
+        t = psutil.Process(lib.proc.pid).cpu_times()
+        return t.user + t.system
+    return time.process_time()
+
+
+def machine_busy() -> float:
+    """CPU seconds all processes of the machine have run (psutil, system-wide)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return sum(getattr(t, f, 0.0) for f in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+def server_verdict(
+    kind: str, threads: int, wall: float, server: float, client: float, machine: float
+) -> str:
+    """Who limited a run: the server, the machine's CPUs, or neither (latency)."""
+    sc, cc, mc = server / wall, client / wall, machine / wall
+    oc = max(0.0, mc - sc - cc)
+    cap = 1.0 if kind == "moto" else float(threads)
+    cap_note = " (moto is one Python process: about 1 core under the GIL)" if kind == "moto" else ""
+    busy = f"server {sc:.2f}, client {cc:.2f}, other processes {oc:.2f} of {threads} cores"
+    if sc >= 0.8 * cap:
+        return f"the SERVER is the limit: it ran {sc:.2f} cores{cap_note} ({busy})"
+    if mc >= 0.9 * threads:
+        who = "server" if sc > cc else "client"
+        return f"the CPUs are saturated ({busy}); of the two ends the {who} uses more" + (
+            ", so the server, not the client, is the limit" if who == "server" else ""
+        )
+    return f"no CPU is saturated ({busy}): latency / requests in flight limit it"
+
+
+def case_e(ctx: Ctx, data_a: np.ndarray | None) -> None:
+    import s3server
+
+    n = ctx.args.e_size or (128 if ctx.args.quick else 256)
+    spec = ArraySpec((n, n, n), "uint16", (64, 64, 64))
+    if data_a is not None and data_a.shape[0] >= n:
+        data = np.ascontiguousarray(data_a[:n, :n, :n])
+    else:
+        data = random_ish(spec.shape, "uint16", bits=10)
+    log(f"[e] starting the S3 server ({ctx.args.s3_server})")
+    server = s3server.start(ctx.args.s3_server, workdir=ctx.work)
+    log(f"  {server.label} at {server.endpoint} (pid {server.proc.pid})")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", s3server.ACCESS_KEY)
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", s3server.SECRET_KEY)
+    try:
+        _case_e(ctx, server, spec, data)
+    finally:
+        server.stop()
+
+
+def _case_e(ctx: Ctx, server: Any, spec: ArraySpec, data: np.ndarray) -> None:
+    import obstore
+    import s3server
+
+    def s3loc(bucket: str, prefix: str) -> Location:
+        return Location(
+            kind="s3",
+            bucket=bucket,
+            prefix=prefix,
+            endpoint=server.endpoint,
+            access_key_id=s3server.ACCESS_KEY,
+            secret_access_key=s3server.SECRET_KEY,
+            region=s3server.REGION,
+        )
+
+    ref_loc = s3loc(server.new_bucket("zb-bench-ref"), "reference")
+    writer = ZarrPython()
+    t0 = time.perf_counter()
+    with writer.context():
+        writer.write(writer.create(ref_loc, spec), data)
+    log(f"  dataset e: written by zarr-python to the server in {time.perf_counter() - t0:.1f} s")
+    coords = spec.chunk_coords()
+    keys = [chunk_key(c) for c in coords]
+    ref_store = ref_loc.obstore()
+    chunks = [memoryview(bytes(obstore.get(ref_store, k).bytes())) for k in keys]
+    stored = sum(len(c) for c in chunks)
+    ctx.extra["e-stored-bytes"] = stored
+    x = "x".join
+    note = (
+        f"{x(map(str, spec.shape))} {spec.dtype}, chunks {x(map(str, spec.chunks))}, zstd level "
+        f"{spec.zstd_level}; {len(coords)} chunk objects, {spec.nbytes / 2**20:.0f} MiB -> "
+        f"{stored / 2**20:.1f} MiB stored; local S3 server {server.label} on {server.endpoint}"
+    )
+    # row key -> (wall, server CPU-s, client CPU-s, whole-machine CPU-s) per timed run
+    cpu: dict[str, list[tuple[float, float, float, float]]] = {}
+    write_bucket = server.new_bucket("zb-bench-write")
+
+    def measured(key: str, lib: Lib | None, rep: Rep) -> Rep:
+        def run(check: bool) -> float:
+            s0, c0, m0 = server.cpu_seconds(), client_cpu(lib), machine_busy()
+            t = rep(check)
+            s1, c1, m1 = server.cpu_seconds(), client_cpu(lib), machine_busy()
+            if not check:
+                cpu.setdefault(key, []).append((t, s1 - s0, c1 - c0, m1 - m0))
+            return t
+
+        return run
+
+    libs = lib_modes(ctx, ["zarrbridge"], ("sync", "async")) + lib_modes(ctx, OTHERS, ("sync",))
+
+    # write: a fresh prefix for every run of every library, deleted after the run (untimed)
+    entries: list[tuple[Row, Rep]] = []
+    for lib, mode in libs:
+        row = lib_row(lib, mode, nbytes=spec.nbytes)
+        counter = iter(range(10**9))
+
+        def write_rep(
+            check: bool, lib: Lib = lib, mode: str = mode, counter: Any = counter
+        ) -> float:
+            loc = s3loc(write_bucket, f"write-{lib.key}-{mode}-{next(counter)}")
+            t = measured(
+                f"{lib.key}:{mode}",
+                lib,
+                op_rep(ctx, lib, "write_whole", mode, loc, spec, data, "e"),
+            )(check)
+            loc.clear()
+            return t
+
+        entries.append((row, write_rep))
+    inflights = [(E_INFLIGHT, "")] + ([(len(keys), "-all")] if len(keys) > E_INFLIGHT else [])
+    items = [(k, bytes(c)) for k, c in zip(keys, chunks, strict=True)]
+    for inflight, suffix in inflights:
+        key = f"bound:s3-put{suffix}"
+        put_counter = iter(range(10**9))
+
+        def put_rep(
+            check: bool, key: str = key, inflight: int = inflight, counter: Any = put_counter
+        ) -> float:
+            loc = s3loc(write_bucket, f"raw-put{key[-4:]}-{next(counter)}")
+            store = loc.obstore()
+            t = measured(
+                key,
+                None,
+                lambda check: ctx.loop.run_until_complete(raw_put_all(store, items, inflight)),
+            )(check)
+            if check:
+                got = [bytes(obstore.get(store, k).bytes()) for k in keys]
+                if got != [b for _, b in items]:
+                    raise AssertionError("raw PUT: objects read back differ")
+            loc.clear()
+            return t
+
+        entries.append(
+            (
+                Row(
+                    key=key,
+                    label=f"obstore put_async of the {len(keys)} encoded chunks, "
+                    + (f"{inflight} in flight" if not suffix else "all in flight")
+                    + " (no encoding)",
+                    kind="bound",
+                    nbytes=spec.nbytes,
+                ),
+                put_rep,
+            )
+        )
+    entries += [e for e in bound_rows(ctx, "encode", spec, chunks, data) if "zstd" in e[0].key]
+    t = Table("e-write", f"write the whole array to S3 — {note}")
+    t.notes.append(
+        "every run writes into a fresh prefix (deleted afterwards, untimed); creating the array "
+        "(zarr.json) is outside the timer"
+    )
+    run_table(ctx, t, entries)
+    e_notes(ctx, t, cpu, server)
+
+    # read: every library reads the array zarr-python wrote
+    cpu.clear()
+    entries = [
+        (
+            lib_row(lib, mode, nbytes=spec.nbytes),
+            measured(
+                f"{lib.key}:{mode}",
+                lib,
+                op_rep(ctx, lib, "read_whole", mode, ref_loc, spec, data, "e"),
+            ),
+        )
+        for lib, mode in libs
+    ]
+
+    for inflight, suffix in inflights:
+
+        def get_rep(check: bool, inflight: int = inflight) -> float:
+            t, out = ctx.loop.run_until_complete(raw_get_all(ref_store, keys, inflight))
+            if check and [bytes(o) for o in out] != [bytes(c) for c in chunks]:
+                raise AssertionError("raw GET: bodies differ from the stored chunks")
+            return t
+
+        entries.append(
+            (
+                Row(
+                    key=f"bound:s3-get{suffix}",
+                    label=f"obstore get_async of the {len(keys)} chunk objects, "
+                    + (f"{inflight} in flight" if not suffix else "all in flight")
+                    + " (no decoding)",
+                    kind="bound",
+                    nbytes=spec.nbytes,
+                ),
+                measured(f"bound:s3-get{suffix}", None, get_rep),
+            )
+        )
+    entries += [e for e in bound_rows(ctx, "decode", spec, chunks, data) if "decode" in e[0].key]
+    t = Table("e-read", f"read the whole array from S3 — {note}")
+    run_table(ctx, t, entries)
+    e_notes(ctx, t, cpu, server)
+    ctx.extra["e"] = {
+        "server": server.label,
+        "endpoint": server.endpoint,
+        "shape": list(spec.shape),
+        "inflight": E_INFLIGHT,
+        "stored_bytes": stored,
+        **ctx.extra.get("e", {}),
+    }
+
+
+def e_notes(
+    ctx: Ctx, t: Table, cpu: dict[str, list[tuple[float, float, float, float]]], server: Any
+) -> None:
+    """CPU seconds of the server and the client per row, and who limited the raw I/O bound."""
+    per_row: dict[str, Any] = {}
+    lines = []
+    n_notes = len(t.notes)
+    for row in t.rows:
+        samples = cpu.get(row.key)
+        if not row.ok or not samples:
+            continue
+        wall = statistics.median(s[0] for s in samples)
+        srv = statistics.median(s[1] for s in samples)
+        cli = statistics.median(s[2] for s in samples)
+        mach = statistics.median(s[3] for s in samples)
+        per_row[row.key] = {
+            "wall_s": wall,
+            "server_cpu_s": srv,
+            "client_cpu_s": cli,
+            "machine_cpu_s": mach,
+        }
+        lines.append(
+            f"{row.label}: server {srv:.2f} CPU-s ({srv / wall:.2f} cores), client {cli:.2f} "
+            f"CPU-s ({cli / wall:.2f} cores)"
+        )
+        if row.key in ("bound:s3-get", "bound:s3-put"):
+            verdict = server_verdict(server.kind, ctx.threads, wall, srv, cli, mach)
+            per_row[row.key]["verdict"] = verdict
+            ctx.extra.setdefault("e", {})[f"{t.key}-verdict"] = verdict
+    ctx.extra.setdefault("e", {})[f"{t.key}-cpu"] = per_row
+    if lines:
+        t.notes.append(
+            "CPU per run (medians; server = the S3 server process, client = the process the "
+            "library runs in, set-up such as opening the array included):"
+            + "".join(f"\n  - {line}" for line in lines)
+        )
+    verdict = ctx.extra["e"].get(f"{t.key}-verdict")
+    if verdict:
+        t.notes.append(f"raw {'GET' if t.key == 'e-read' else 'PUT'} bound: {verdict}")
+    libs_ok = [r for r in t.rows if r.ok and r.kind == "library"]
+    bound = t.row("bound:s3-get" if t.key == "e-read" else "bound:s3-put")
+    if libs_ok and bound is not None:
+        spread = ", ".join(f"{r.label} {bound.median / r.median:.2f}" for r in libs_ok)
+        t.notes.append(f"each library's speed as a fraction of the raw bound's: {spread}")
+    # the table was printed before these notes: print them now
+    print("\n".join(f"- {n}" for n in t.notes[n_notes:]) + "\n", flush=True)
+
+
 # --- case (f) ------------------------------------------------------------------------------------
 
 
@@ -728,9 +1010,39 @@ def compute_targets(ctx: Ctx) -> None:
                     f"({r['peak_rss_bytes'] / 2**20:.0f} MiB)",
                 )
             )
-    ctx.targets.append(
-        Target("e", "S3 (local server) cases", None, "not built: zarrbridge has no S3 store yet")
-    )
+    for table, what in (("e-write", "write"), ("e-read", "read")):
+        t = find(ctx, table)
+        if t is None:
+            continue
+        others = [
+            r for r in t.rows if r.ok and r.kind == "library" and not r.key.startswith("zarrbridge")
+        ]
+        best = min(others, key=lambda r: r.median) if others else None
+        for key, name in zbs:
+            if best is not None:
+                ratio_target(
+                    ctx,
+                    "e",
+                    table,
+                    key,
+                    best.key,
+                    1.0,
+                    f"zarrbridge {name.split()[-1]} {what} ahead of every other library "
+                    f"(fastest other: {best.label})",
+                )
+            if what == "read":
+                ratio_target(
+                    ctx,
+                    "e",
+                    table,
+                    key,
+                    "bound:s3-get",
+                    0.9,
+                    f"{name} read >= 90% of a raw obstore GET loop, {E_INFLIGHT} in flight",
+                )
+                verdict = ctx.extra.get("e", {}).get("e-read-verdict")
+                if verdict and ctx.targets and ctx.targets[-1].case == "e":
+                    ctx.targets[-1].detail += f"; raw GET: {verdict}"
 
 
 # --- machine -------------------------------------------------------------------------------------
@@ -764,6 +1076,14 @@ def machine_info(ctx: Ctx) -> dict[str, Any]:
     import zstandard
 
     versions["zstandard"] = f"{zstandard.__version__} (libzstd {zstandard.ZSTD_VERSION})"
+    if "e" in ctx.args.cases:
+        import importlib.metadata
+
+        for dist in ("obstore", "moto", "boto3"):
+            try:
+                versions[dist] = importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                versions[dist] = "not installed"
     try:
         commit = subprocess.run(
             ["git", "-C", os.path.dirname(HERE), "describe", "--always", "--dirty"],
@@ -804,11 +1124,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cold", action="store_true", help="drop the page cache before each read")
     p.add_argument("--workdir", default=None, help="where arrays are written (default: a temp dir)")
     p.add_argument(
+        "--s3-server",
+        default="auto",
+        choices=["auto", "s3s-fs", "moto"],
+        help="case (e): the local S3 server (auto: s3s-fs if found, else moto)",
+    )
+    p.add_argument(
+        "--e-size", type=int, default=None, help="case (e): edge (default 256; 128 quick)"
+    )
+    p.add_argument(
         "--no-fused", action="store_true", help="skip the newest zarr-python (Python 3.12 venv)"
     )
     args = p.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = set(cases) - set(ALL_CASES) - {"e"}
+    unknown = set(cases) - set(ALL_CASES)
     if unknown:
         p.error(f"unknown cases {sorted(unknown)}")
 
@@ -855,7 +1184,11 @@ def main(argv: list[str] | None = None) -> int:
     for k, r in skipped.items():
         header.append(f"- {k}: skipped — {r}")
     if "e" in cases:
-        header.append("- case (e): skipped — zarrbridge has no S3 store yet (see libs.Location)")
+        header.append(
+            f"- case (e): local S3 server {args.s3_server!r} (auto: s3s-fs if built, else moto), "
+            f"{args.e_size or (128 if args.quick else 256)}^3; raw obstore loops with "
+            f"{E_INFLIGHT} requests in flight"
+        )
     print("\n".join(header) + "\n", flush=True)
 
     n = 256 if args.quick else 512
@@ -879,6 +1212,8 @@ def main(argv: list[str] | None = None) -> int:
         case_c(ctx)
     if "d" in cases:
         case_d(ctx, spec_a, data_a)
+    if "e" in cases:
+        case_e(ctx, data_a)
     if "f" in cases:
         case_f(ctx, spec_a, data_a)
     compute_targets(ctx)
@@ -902,6 +1237,7 @@ def main(argv: list[str] | None = None) -> int:
                     "python312": fused,
                     "tables": {t.key: t.as_json() for t in ctx.tables},
                     "memory_f": ctx.extra.get("f"),
+                    "case_e": ctx.extra.get("e"),
                     "stored_bytes": {
                         k: v for k, v in ctx.extra.items() if k.endswith("stored-bytes")
                     },
