@@ -3,6 +3,9 @@
 
 use pyo3::prelude::*;
 
+#[macro_use]
+mod macros;
+
 mod buffer;
 mod data;
 mod errors;

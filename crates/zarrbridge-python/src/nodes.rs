@@ -91,51 +91,31 @@ pub fn create_group(
     )
 }
 
-/// A native function `name(store, path, callback=None)` whose work is `body`, run with the
-/// store and the path (see `run` for the blocking and the callback forms).
-macro_rules! store_path_function {
-    ($(#[$doc:meta])* $name:ident, |$store:ident, $path:ident| $body:expr) => {
-        $(#[$doc])*
-        #[pyfunction]
-        #[pyo3(signature = (store, path, callback=None))]
-        pub fn $name(
-            py: Python<'_>,
-            store: &PyStore,
-            path: String,
-            callback: Option<Py<PyAny>>,
-        ) -> PyResult<Py<PyAny>> {
-            let $store = store.inner.clone();
-            let $path = path;
-            run(py, async move { $body }, callback)
-        }
-    };
-}
-
-store_path_function!(
+store_function!(
     /// Open the array at `path`.
     open_array,
     |store, path| Ok(PyArrayHandle { inner: core::open_array(&store, &path).await? })
 );
 
-store_path_function!(
+store_function!(
     /// Open the group at `path`.
     open_group,
     |store, path| Ok(PyGroupHandle { inner: core::open_group(&store, &path).await? })
 );
 
-store_path_function!(
+store_function!(
     /// Open the array or group at `path`.
     open_node,
     |store, path| core::open_node(&store, &path).await.map(PyNode::from)
 );
 
-store_path_function!(
+store_function!(
     /// The metadata document at `path`, as JSON.
     read_metadata,
     |store, path| Ok(core::read_metadata(&store, &path).await?.to_string())
 );
 
-store_path_function!(
+store_function!(
     /// The arrays and groups directly below `path`.
     list_children,
     |store, path| {
@@ -144,7 +124,7 @@ store_path_function!(
     }
 );
 
-store_path_function!(
+store_function!(
     /// Delete the node at `path` and everything below it.
     delete_node,
     |store, path| core::delete_node(&store, &path).await

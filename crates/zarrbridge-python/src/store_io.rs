@@ -74,22 +74,11 @@ fn byte_ranges(ranges: Vec<(Option<u64>, Option<u64>)>) -> Vec<ByteRange> {
         .collect()
 }
 
-/// The whole value at `key`, or `None` when it is absent.
-#[pyfunction]
-#[pyo3(signature = (store, key, callback=None))]
-pub fn store_get(
-    py: Python<'_>,
-    store: &PyStore,
-    key: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move { Ok(store.get(&key).await?.map(PyValue)) },
-        callback,
-    )
-}
+store_function!(
+    /// The whole value at `key`, or `None` when it is absent.
+    store_get,
+    |store, key| Ok(store.get(&key).await?.map(PyValue))
+);
 
 /// Byte ranges of the value at `key`, or `None` when it is absent.
 #[pyfunction]
@@ -125,68 +114,32 @@ pub fn store_put(
     run(py, async move { store.set(&key, value).await }, callback)
 }
 
-/// Erase `key` (absent keys are fine).
-#[pyfunction]
-#[pyo3(signature = (store, key, callback=None))]
-pub fn store_delete(
-    py: Python<'_>,
-    store: &PyStore,
-    key: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(py, async move { store.erase(&key).await }, callback)
-}
+store_function!(
+    /// Erase `key` (absent keys are fine).
+    store_delete,
+    |store, key| store.erase(&key).await
+);
 
-/// `[(key, size)]` of every key below the directory `prefix`.
-#[pyfunction]
-#[pyo3(signature = (store, prefix, callback=None))]
-pub fn store_list(
-    py: Python<'_>,
-    store: &PyStore,
-    prefix: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move { Ok(metas(store.list(&prefix).await?)) },
-        callback,
-    )
-}
+store_function!(
+    /// `[(key, size)]` of every key below the directory `prefix`.
+    store_list,
+    |store, prefix| Ok(metas(store.list(&prefix).await?))
+);
 
-/// `(common_prefixes, [(key, size)])` directly below the directory `prefix`.
-#[pyfunction]
-#[pyo3(signature = (store, prefix, callback=None))]
-pub fn store_list_with_delimiter(
-    py: Python<'_>,
-    store: &PyStore,
-    prefix: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(
-        py,
-        async move {
-            let Listing {
-                common_prefixes,
-                objects,
-            } = store.list_with_delimiter(&prefix).await?;
-            Ok((common_prefixes, metas(objects)))
-        },
-        callback,
-    )
-}
+store_function!(
+    /// `(common_prefixes, [(key, size)])` directly below the directory `prefix`.
+    store_list_with_delimiter,
+    |store, prefix| {
+        let Listing {
+            common_prefixes,
+            objects,
+        } = store.list_with_delimiter(&prefix).await?;
+        Ok((common_prefixes, metas(objects)))
+    }
+);
 
-/// The size of the value at `key`, or `None` when it is absent.
-#[pyfunction]
-#[pyo3(signature = (store, key, callback=None))]
-pub fn store_head(
-    py: Python<'_>,
-    store: &PyStore,
-    key: String,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    let store = store.inner.clone();
-    run(py, async move { store.size_key(&key).await }, callback)
-}
+store_function!(
+    /// The size of the value at `key`, or `None` when it is absent.
+    store_head,
+    |store, key| store.size_key(&key).await
+);
