@@ -10,7 +10,8 @@ use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::io::{
-    codec_options, decode_into_target, encode_chunk, ExternalBuffer, SharedOut, CHUNK_CONCURRENCY,
+    byte_len, codec_options, decode_into_target, encode_chunk, result_buffer, ExternalBuffer,
+    CHUNK_CONCURRENCY,
 };
 
 /// Bytes given for a write, kept alive (a caller's buffer or an owned copy) until it is done.
@@ -28,24 +29,6 @@ pub struct Decoded {
     pub element: ElementType,
 }
 
-fn output(out: Option<Box<dyn ExternalBuffer>>, len: usize) -> Result<Arc<SharedOut>> {
-    match out {
-        None => Ok(SharedOut::owned(len)),
-        Some(buffer) if buffer.len() == len => Ok(SharedOut::external(buffer)),
-        Some(buffer) => Err(Error::InvalidData(format!(
-            "out holds {} bytes, the result needs {len}",
-            buffer.len()
-        ))),
-    }
-}
-
-fn chunk_bytes(array: &ArrayHandle, element: ElementType) -> usize {
-    let elements: u64 = array.chunk_shape().iter().product();
-    usize::try_from(elements)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(element.size)
-}
-
 async fn read_one(
     array: &ArrayHandle,
     coords: Vec<u64>,
@@ -55,7 +38,7 @@ async fn read_one(
 ) -> Result<Decoded> {
     let element = array.element()?;
     let target = array.array.chunk_subset(&coords)?;
-    let out = output(out, chunk_bytes(array, element))?;
+    let out = result_buffer(out, byte_len(&array.chunk_shape(), element.size))?;
     let key = array.array.chunk_key(&coords);
     let encoded = array.store.get(key.as_str()).await?;
     let shape = target.shape().to_vec();
@@ -104,7 +87,7 @@ pub async fn read_chunks(array: &ArrayHandle, coords: &[Vec<u64>]) -> Result<Vec
 
 fn check_write(array: &ArrayHandle, coords: &[u64], data: &WriteData) -> Result<()> {
     array.check_chunk(coords)?;
-    let needed = chunk_bytes(array, array.element()?);
+    let needed = byte_len(&array.chunk_shape(), array.element()?.size);
     let given = (**data).as_ref().len();
     if given != needed {
         return Err(Error::InvalidData(format!(

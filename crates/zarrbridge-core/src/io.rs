@@ -169,12 +169,28 @@ fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<
     Ok(chunks.indices().into_iter().map(|c| c.to_vec()).collect())
 }
 
-/// Bytes of one decoded chunk.
-fn chunk_nbytes(array: &ArrayHandle, elem: usize) -> usize {
-    let elements: u64 = array.chunk_shape().iter().product();
-    usize::try_from(elements)
+/// Bytes of `shape` elements of `elem` bytes each (saturating: an impossible size fails later,
+/// at allocation or at the length check, instead of wrapping).
+pub(crate) fn byte_len(shape: &[u64], elem: usize) -> usize {
+    usize::try_from(shape.iter().product::<u64>())
         .unwrap_or(usize::MAX)
         .saturating_mul(elem)
+}
+
+/// The destination of a read of `len` bytes: the caller's buffer when given (it must be
+/// exactly that size), else a new one.
+pub(crate) fn result_buffer(
+    out: Option<Box<dyn ExternalBuffer>>,
+    len: usize,
+) -> Result<Arc<SharedOut>> {
+    match out {
+        None => Ok(SharedOut::owned(len)),
+        Some(buffer) if buffer.len() == len => Ok(SharedOut::external(buffer)),
+        Some(buffer) => Err(Error::InvalidData(format!(
+            "out holds {} bytes, the result needs {len}",
+            buffer.len()
+        ))),
+    }
 }
 
 /// Decode the part of chunk `coords` that falls in `target` (array coordinates) into `out`,
@@ -247,9 +263,7 @@ pub(crate) async fn read_into(
     out: &Arc<SharedOut>,
 ) -> Result<()> {
     let elem = array.element()?.size;
-    let expected = usize::try_from(target.num_elements())
-        .unwrap_or(usize::MAX)
-        .saturating_mul(elem);
+    let expected = byte_len(target.shape(), elem);
     if out.len() != expected {
         return Err(Error::InvalidData(format!(
             "output buffer holds {} bytes, the selection needs {expected}",
@@ -258,7 +272,7 @@ pub(crate) async fn read_into(
     }
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
-    let chunk_bytes = chunk_nbytes(array, elem);
+    let chunk_bytes = byte_len(&array.chunk_shape(), elem);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
@@ -285,9 +299,7 @@ pub(crate) async fn write_from(
     data: Arc<dyn AsRef<[u8]> + Send + Sync>,
 ) -> Result<()> {
     let elem = array.element()?.size;
-    let expected = usize::try_from(target.num_elements())
-        .unwrap_or(usize::MAX)
-        .saturating_mul(elem);
+    let expected = byte_len(target.shape(), elem);
     let given = (*data).as_ref().len();
     if given != expected {
         return Err(Error::InvalidData(format!(
@@ -297,7 +309,7 @@ pub(crate) async fn write_from(
     }
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
-    let chunk_bytes = chunk_nbytes(array, elem);
+    let chunk_bytes = byte_len(&array.chunk_shape(), elem);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, data) = (array.clone(), target.clone(), data.clone());

@@ -8,7 +8,7 @@ use crate::chunk::{Decoded, WriteData};
 use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
-use crate::io::{read_into, write_from, ExternalBuffer, SharedOut};
+use crate::io::{byte_len, read_into, result_buffer, write_from, ExternalBuffer, SharedOut};
 use crate::ndcopy::{c_strides, copy_block, Strided};
 
 /// One item of a selection, as numpy takes it.
@@ -198,23 +198,6 @@ pub fn selection_shape(array: &ArrayHandle, items: &[SelItem]) -> Result<Vec<u64
     Ok(Selection::parse(items, array.shape())?.out_shape)
 }
 
-fn out_buffer(out: Option<Box<dyn ExternalBuffer>>, len: usize) -> Result<Arc<SharedOut>> {
-    match out {
-        None => Ok(SharedOut::owned(len)),
-        Some(b) if b.len() == len => Ok(SharedOut::external(b)),
-        Some(b) => Err(Error::InvalidData(format!(
-            "out holds {} bytes, the selection needs {len}",
-            b.len()
-        ))),
-    }
-}
-
-fn byte_len(shape: &[u64], elem: usize) -> usize {
-    usize::try_from(shape.iter().product::<u64>())
-        .unwrap_or(usize::MAX)
-        .saturating_mul(elem)
-}
-
 /// Read a selection of `array`; into `out` when given.
 ///
 /// # Panics
@@ -229,7 +212,8 @@ pub async fn read_region(
 ) -> Result<Decoded> {
     let element = array.element()?;
     let sel = Selection::parse(items, array.shape())?;
-    let out = out_buffer(out, byte_len(&sel.out_shape, element.size))?;
+    let shape = sel.out_shape.clone();
+    let out = result_buffer(out, byte_len(&shape, element.size))?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
             read_into(array, &sel.bounding_box(), &out).await?;
@@ -264,7 +248,6 @@ pub async fn read_region(
             .await?;
         }
     }
-    let shape = Selection::parse(items, array.shape())?.out_shape;
     // SAFETY: every byte was written above (an empty selection has no bytes).
     let data = unsafe { out.into_vec()? };
     Ok(Decoded {
