@@ -76,7 +76,11 @@ def test_ctrl_c_interrupts_a_long_blocking_call(case: str, tmp_path: Path) -> No
         child.send_signal(signal.SIGINT)
         line = child.stdout.readline().strip()
         latency = time.perf_counter() - sent
-        rest, err = child.communicate(timeout=60)
+        # Read the rest through the same buffered streams: `readline` may already have buffered
+        # it, and `communicate` reads the raw pipes past that buffer (dropping those lines).
+        child.wait(timeout=60)
+        assert child.stderr is not None
+        rest, err = child.stdout.read(), child.stderr.read()
     finally:
         child.kill()
     print(f"\n{case}: KeyboardInterrupt {latency * 1e3:.0f} ms after SIGINT")
