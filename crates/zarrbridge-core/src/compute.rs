@@ -85,6 +85,12 @@ fn run_caught<T>(job: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
+/// Run `f` inside the compute pool, so rayon's parallel iterators in it use the pool's
+/// threads (from any thread: a pool thread runs it in place, another thread waits for it).
+pub(crate) fn install<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    pool().install(f)
+}
+
 /// Number of threads codec work can use.
 #[must_use]
 pub fn compute_threads() -> usize {

@@ -8,6 +8,7 @@ use zarrs::storage::AsyncReadableWritableListableStorageTraits;
 
 use crate::dtype::ElementType;
 use crate::error::{Error, Result};
+use crate::fast::FastChain;
 use crate::path::NodePath;
 use crate::store::Store;
 
@@ -23,6 +24,8 @@ pub struct ArrayHandle {
     doc: Arc<Value>,
     element: Option<ElementType>,
     pub(crate) write_empty_chunks: bool,
+    /// The chain on the library's own codec path, when it runs it (see [`crate::fast`]).
+    pub(crate) fast: Option<Arc<FastChain>>,
 }
 
 impl std::fmt::Debug for ArrayHandle {
@@ -73,6 +76,11 @@ impl ArrayHandle {
             other => other,
         })?;
         let element = ElementType::of(array.data_type()).ok();
+        let fast = if fast_codecs_enabled() {
+            detect_fast(&array, element)
+        } else {
+            None
+        };
         // Keep the document as given: zarrs validated it, but its own serialisation writes
         // name-only codecs as bare strings, which other implementations reject.
         Ok(Self {
@@ -82,7 +90,30 @@ impl ArrayHandle {
             doc: Arc::new(doc),
             element,
             write_empty_chunks: false,
+            fast,
         })
+    }
+
+    /// The same handle with the library's own codec path for common chains (bytes + zstd,
+    /// alone or inside shards) on or off; off, zarrs runs every codec. On by default unless
+    /// the environment sets `ZARRBRIDGE_FAST_CODECS=0`. Both paths read and write the same
+    /// bytes; the switch exists to compare them.
+    #[must_use]
+    pub fn with_fast_codecs(&self, enabled: bool) -> Self {
+        Self {
+            fast: if enabled {
+                detect_fast(&self.array, self.element)
+            } else {
+                None
+            },
+            ..self.clone()
+        }
+    }
+
+    /// Whether this handle's codec chain runs on the library's own path.
+    #[must_use]
+    pub fn uses_fast_codecs(&self) -> bool {
+        self.fast.is_some()
     }
 
     /// The same handle with another `write_empty_chunks` setting.
@@ -195,6 +226,15 @@ impl ArrayHandle {
         }
         Ok(())
     }
+}
+
+fn fast_codecs_enabled() -> bool {
+    std::env::var_os("ZARRBRIDGE_FAST_CODECS").is_none_or(|v| v != "0")
+}
+
+fn detect_fast(array: &Array<Storage>, element: Option<ElementType>) -> Option<Arc<FastChain>> {
+    let elem = element?.size;
+    FastChain::detect(&array.codecs(), elem, array.shape().len()).map(Arc::new)
 }
 
 /// A group: store, path and metadata document.

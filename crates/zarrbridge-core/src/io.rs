@@ -13,6 +13,7 @@ use zarrs::array::{
 
 use crate::compute::{compute_part, compute_threads};
 use crate::error::{Error, Result};
+use crate::fast::{ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
 
@@ -216,6 +217,14 @@ pub(crate) fn decode_into_target(
         .relative_to(chunk.start())
         .map_err(|e| Error::Selection(e.to_string()))?;
     let out_shape = target.shape().to_vec();
+    let parallel = options.concurrent_target() > 1;
+    if let (Some(fast), Some(encoded)) = (&array.fast, &encoded) {
+        let target = ReadTarget {
+            subset: target,
+            cells: out.cells,
+        };
+        return fast.decode(encoded, &chunk, &target, za.fill_value(), parallel);
+    }
     // SAFETY: chunks partition the array, so the regions of different jobs are disjoint.
     let mut view = unsafe { ArrayBytesFixedDisjointView::new(out.cells, elem, &out_shape, in_out) }
         .map_err(|e| Error::Codec(e.to_string()))?;
@@ -362,6 +371,22 @@ fn merge_and_encode(
     let za = &array.array;
     let elem = array.element()?.size;
     let chunk = za.chunk_subset(coords)?;
+    if let Some(fast) = &array.fast {
+        let source = WriteSource {
+            subset: target,
+            data,
+        };
+        let parallel = options.concurrent_target() > 1;
+        let keep_empty = array.write_empty_chunks;
+        return fast.encode(
+            &chunk,
+            existing.as_deref(),
+            &source,
+            za.fill_value(),
+            keep_empty,
+            parallel,
+        );
+    }
     let chunk_shape = za.chunk_shape(coords)?;
     let mut buffer: Vec<u8> = match existing {
         Some(encoded) => za
@@ -423,6 +448,16 @@ pub(crate) fn encode_chunk(
     options: &CodecOptions,
 ) -> Result<Option<bytes::Bytes>> {
     let za = &array.array;
+    if let Some(fast) = &array.fast {
+        let chunk = za.chunk_subset(coords)?;
+        let source = WriteSource {
+            subset: &chunk,
+            data: decoded,
+        };
+        let parallel = options.concurrent_target() > 1;
+        let keep_empty = array.write_empty_chunks;
+        return fast.encode(&chunk, None, &source, za.fill_value(), keep_empty, parallel);
+    }
     if !array.write_empty_chunks && za.fill_value().equals_all(decoded) {
         return Ok(None);
     }

@@ -7,6 +7,7 @@ pub mod chunk;
 pub mod compute;
 pub mod dtype;
 pub mod error;
+mod fast;
 pub mod handle;
 mod io;
 pub mod ndcopy;

@@ -30,6 +30,18 @@ pub fn offset_of(index: &[u64], strides: &[isize]) -> isize {
         .sum()
 }
 
+/// Where a block copy writes: `put(at, bytes)` stores `bytes` at byte offset `at`.
+pub trait Sink {
+    /// Store `bytes` at byte offset `at`.
+    fn put(&mut self, at: usize, bytes: &[u8]);
+}
+
+impl Sink for [u8] {
+    fn put(&mut self, at: usize, bytes: &[u8]) {
+        self[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+}
+
 /// Copy a block of `shape` elements of `elem` bytes from `src` to `dst`.
 ///
 /// # Panics
@@ -42,13 +54,28 @@ pub fn copy_block(
     shape: &[u64],
     elem: usize,
 ) {
+    copy_block_into(src, src_at, dst, dst_at, shape, elem);
+}
+
+/// [`copy_block`] into any [`Sink`]: contiguous rows are stored with one `put` each.
+///
+/// # Panics
+/// As [`copy_block`].
+pub fn copy_block_into<S: Sink + ?Sized>(
+    src: &[u8],
+    src_at: Strided<'_>,
+    dst: &mut S,
+    dst_at: Strided<'_>,
+    shape: &[u64],
+    elem: usize,
+) {
     if shape.contains(&0) {
         return;
     }
     let ndim = shape.len();
     if ndim == 0 {
         let (s, d) = (to_byte(src_at.offset, elem), to_byte(dst_at.offset, elem));
-        dst[d..d + elem].copy_from_slice(&src[s..s + elem]);
+        dst.put(d, &src[s..s + elem]);
         return;
     }
     let inner = usize::try_from(shape[ndim - 1]).expect("block fits in memory");
@@ -59,12 +86,12 @@ pub fn copy_block(
         let d0 = dst_at.offset + offset_of(&index, &dst_at.strides[..ndim - 1]);
         if contiguous {
             let (s, d) = (to_byte(s0, elem), to_byte(d0, elem));
-            dst[d..d + inner * elem].copy_from_slice(&src[s..s + inner * elem]);
+            dst.put(d, &src[s..s + inner * elem]);
         } else {
             let (ss, ds) = (src_at.strides[ndim - 1], dst_at.strides[ndim - 1]);
             for i in 0..isize::try_from(inner).expect("block fits in memory") {
                 let (s, d) = (to_byte(s0 + i * ss, elem), to_byte(d0 + i * ds, elem));
-                dst[d..d + elem].copy_from_slice(&src[s..s + elem]);
+                dst.put(d, &src[s..s + elem]);
             }
         }
         // Advance the outer index like an odometer.

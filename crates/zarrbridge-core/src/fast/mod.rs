@@ -1,0 +1,545 @@
+//! The library's own path for the most common codec chains: `bytes` (native byte order) with
+//! zstd or no compression, alone or as the inner chunks of `sharding_indexed`.
+//!
+//! zarrs handles every chain; this path handles these few without its per-chunk costs (a new
+//! zstd context per chunk, each intermediate result in a new buffer, a shard decoded or built
+//! whole through a shard-sized copy). Data moves once: stored bytes are decompressed straight
+//! into the caller's memory (or through a per-thread scratch buffer when the destination is
+//! strided), and written data is compressed from the caller's memory or from one per-thread
+//! chunk-sized buffer. What it writes is what zarrs writes (standard zstd frames, the same
+//! shard index); interoperability tests hold it to that.
+
+mod contexts;
+mod shard_index;
+
+use rayon::prelude::*;
+use serde_json::Value;
+use unsafe_cell_slice::UnsafeCellSlice;
+use zarrs::array::codec::api::CodecMetadataOptions;
+use zarrs::array::{ArraySubset, CodecChain, FillValue};
+
+use crate::compute::install;
+use crate::error::{Error, Result};
+use crate::ndcopy::{c_strides, copy_block_into, offset_of, Sink, Strided};
+use contexts::{compress_append, decompress_exact, with_scratch};
+use shard_index::{Entry, IndexFormat};
+
+/// The bytes-to-bytes step of a chain this path runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compression {
+    /// No compression: the chunk is its elements.
+    None,
+    /// One zstd frame.
+    Zstd { level: i32, checksum: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Layout {
+    Plain(Compression),
+    Sharded {
+        inner_shape: Vec<u64>,
+        inner: Compression,
+        index: IndexFormat,
+    },
+}
+
+/// A codec chain this path runs, and the element size of its array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FastChain {
+    layout: Layout,
+    elem: usize,
+}
+
+/// The destination of a read: an array of `target`'s shape (C order) in shared memory that
+/// several jobs fill in disjoint parts.
+pub(crate) struct ReadTarget<'a> {
+    /// The array region the memory holds.
+    pub subset: &'a ArraySubset,
+    /// The memory.
+    pub cells: UnsafeCellSlice<'static, u8>,
+}
+
+/// The source of a write: an array of `subset`'s shape (C order).
+pub(crate) struct WriteSource<'a> {
+    /// The array region the data covers.
+    pub subset: &'a ArraySubset,
+    /// The data.
+    pub data: &'a [u8],
+}
+
+/// A [`Sink`] writing through shared cells.
+struct CellSink<'a>(&'a UnsafeCellSlice<'static, u8>);
+
+impl Sink for CellSink<'_> {
+    fn put(&mut self, at: usize, bytes: &[u8]) {
+        // SAFETY: a `CellSink` only writes the region of one chunk (see `ReadTarget`), which
+        // no other job touches.
+        unsafe { self.0.index_mut(at..at + bytes.len()) }.copy_from_slice(bytes);
+    }
+}
+
+fn configuration<'a>(codec: &'a Value, name: &str) -> Option<&'a Value> {
+    (codec.get("name")?.as_str()? == name)
+        .then(|| codec.get("configuration").unwrap_or(&Value::Null))
+}
+
+/// `bytes` in native order, then nothing or one zstd codec.
+fn plain(codecs: &[Value], elem: usize) -> Option<Compression> {
+    let (first, rest) = codecs.split_first()?;
+    let endian = configuration(first, "bytes")?
+        .get("endian")
+        .and_then(Value::as_str);
+    let native = match endian {
+        None => elem == 1,
+        Some("little") => cfg!(target_endian = "little") || elem == 1,
+        Some("big") => cfg!(target_endian = "big") || elem == 1,
+        Some(_) => false,
+    };
+    if !native {
+        return None;
+    }
+    match rest {
+        [] => Some(Compression::None),
+        [zstd] => {
+            let config = configuration(zstd, "zstd")?;
+            Some(Compression::Zstd {
+                level: i32::try_from(config.get("level")?.as_i64()?).ok()?,
+                checksum: config.get("checksum")?.as_bool()?,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn sharded(config: &Value, elem: usize, ndim: usize) -> Option<Layout> {
+    let list = |key: &str| config.get(key)?.as_array().cloned();
+    let inner_shape: Vec<u64> = config
+        .get("chunk_shape")?
+        .as_array()?
+        .iter()
+        .map(Value::as_u64)
+        .collect::<Option<_>>()?;
+    if inner_shape.len() != ndim || inner_shape.contains(&0) {
+        return None;
+    }
+    let little = |c: &Value| {
+        configuration(c, "bytes")
+            .is_some_and(|c| c.get("endian").and_then(Value::as_str) == Some("little"))
+    };
+    let crc32c = match list("index_codecs")?.as_slice() {
+        [bytes] if little(bytes) => false,
+        [bytes, crc] if little(bytes) && configuration(crc, "crc32c").is_some() => true,
+        _ => return None,
+    };
+    let at_start = match config.get("index_location").and_then(Value::as_str) {
+        None | Some("end") => false,
+        Some("start") => true,
+        Some(_) => return None,
+    };
+    Some(Layout::Sharded {
+        inner: plain(&list("codecs")?, elem)?,
+        inner_shape,
+        index: IndexFormat { crc32c, at_start },
+    })
+}
+
+impl FastChain {
+    /// The fast form of `chain` for an array of `ndim` dimensions and `elem`-byte elements, if
+    /// this path runs it.
+    pub(crate) fn detect(chain: &CodecChain, elem: usize, ndim: usize) -> Option<Self> {
+        let codecs: Vec<Value> = chain
+            .create_metadatas(&CodecMetadataOptions::default())
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<_, _>>()
+            .ok()?;
+        let layout = match codecs.as_slice() {
+            [one] if configuration(one, "sharding_indexed").is_some() => {
+                sharded(configuration(one, "sharding_indexed")?, elem, ndim)?
+            }
+            _ => Layout::Plain(plain(&codecs, elem)?),
+        };
+        Some(Self { layout, elem })
+    }
+
+    /// Write the part of the stored chunk `chunk` (its whole subset, `encoded` its stored
+    /// bytes) that falls inside the read's target into the target. With `parallel`, the inner
+    /// chunks of a shard are decoded on several threads.
+    pub(crate) fn decode(
+        &self,
+        encoded: &[u8],
+        chunk: &ArraySubset,
+        target: &ReadTarget<'_>,
+        fill: &FillValue,
+        parallel: bool,
+    ) -> Result<()> {
+        match &self.layout {
+            Layout::Plain(compression) => {
+                self.decode_piece(*compression, Some(encoded), chunk, target, fill)
+            }
+            Layout::Sharded {
+                inner_shape,
+                inner,
+                index,
+            } => {
+                let pieces = inner_subsets(chunk, inner_shape)?;
+                let entries = index.parse(encoded, pieces.len())?;
+                let one = |(piece, entry): (&ArraySubset, &Entry)| {
+                    let bytes = entry.map(|(offset, len)| &encoded[offset..offset + len]);
+                    self.decode_piece(*inner, bytes, piece, target, fill)
+                };
+                let wanted: Vec<_> = pieces
+                    .iter()
+                    .zip(&entries)
+                    .filter(|(piece, _)| overlaps(piece, target.subset))
+                    .collect();
+                if parallel && wanted.len() > 1 {
+                    install(|| wanted.into_par_iter().try_for_each(one))
+                } else {
+                    wanted.into_iter().try_for_each(one)
+                }
+            }
+        }
+    }
+
+    /// The new stored form of chunk `chunk`: `source` where they overlap, the chunk's
+    /// `existing` stored bytes (or the fill value) elsewhere. `None` when every element equals
+    /// the fill value and empty chunks are not kept.
+    pub(crate) fn encode(
+        &self,
+        chunk: &ArraySubset,
+        existing: Option<&[u8]>,
+        source: &WriteSource<'_>,
+        fill: &FillValue,
+        keep_empty: bool,
+        parallel: bool,
+    ) -> Result<Option<bytes::Bytes>> {
+        match &self.layout {
+            Layout::Plain(compression) => {
+                let mut out = Vec::new();
+                let kept = self.encode_piece(
+                    *compression,
+                    chunk,
+                    existing,
+                    source,
+                    fill,
+                    keep_empty,
+                    &mut out,
+                )?;
+                Ok(kept.then(|| bytes::Bytes::from(out)))
+            }
+            Layout::Sharded {
+                inner_shape,
+                inner,
+                index,
+            } => {
+                let shard = Shard {
+                    pieces: inner_subsets(chunk, inner_shape)?,
+                    compression: *inner,
+                    index: *index,
+                };
+                self.encode_shard(&shard, existing, source, fill, keep_empty, parallel)
+            }
+        }
+    }
+
+    /// [`FastChain::encode`] for a shard: inner chunks the write does not touch keep their
+    /// stored bytes as they are; the others are rebuilt.
+    fn encode_shard(
+        &self,
+        shard: &Shard,
+        existing: Option<&[u8]>,
+        source: &WriteSource<'_>,
+        fill: &FillValue,
+        keep_empty: bool,
+        parallel: bool,
+    ) -> Result<Option<bytes::Bytes>> {
+        let count = shard.pieces.len();
+        let old_entries = existing.map(|e| shard.index.parse(e, count)).transpose()?;
+        let old_piece = |i: usize| -> Option<&[u8]> {
+            let (offset, len) = old_entries.as_ref()?[i]?;
+            existing.map(|bytes| &bytes[offset..offset + len])
+        };
+        let mut out = vec![0u8; shard.index.data_start(count)];
+        let mut entries: Vec<Entry> = Vec::with_capacity(count);
+        if parallel && count > 1 {
+            let encoded: Vec<Option<Vec<u8>>> = install(|| {
+                (0..count)
+                    .into_par_iter()
+                    .map(|i| {
+                        let piece = &shard.pieces[i];
+                        if !overlaps(piece, source.subset) {
+                            return Ok(old_piece(i).map(<[u8]>::to_vec));
+                        }
+                        let mut bytes = Vec::new();
+                        let kept = self.encode_piece(
+                            shard.compression,
+                            piece,
+                            old_piece(i),
+                            source,
+                            fill,
+                            false,
+                            &mut bytes,
+                        )?;
+                        Ok(kept.then_some(bytes))
+                    })
+                    .collect::<Result<_>>()
+            })?;
+            out.reserve(encoded.iter().flatten().map(Vec::len).sum::<usize>());
+            for piece in encoded {
+                let start = out.len();
+                entries.push(piece.map(|p| {
+                    out.extend_from_slice(&p);
+                    (start, p.len())
+                }));
+            }
+        } else {
+            let inner_bytes = shard
+                .pieces
+                .first()
+                .map_or(0, |p| byte_len(p.shape(), self.elem));
+            out.reserve(zstd::zstd_safe::compress_bound(inner_bytes).saturating_mul(count));
+            for (i, piece) in shard.pieces.iter().enumerate() {
+                let start = out.len();
+                let kept = if overlaps(piece, source.subset) {
+                    self.encode_piece(
+                        shard.compression,
+                        piece,
+                        old_piece(i),
+                        source,
+                        fill,
+                        false,
+                        &mut out,
+                    )?
+                } else if let Some(bytes) = old_piece(i) {
+                    out.extend_from_slice(bytes);
+                    true
+                } else {
+                    false
+                };
+                entries.push(kept.then(|| (start, out.len() - start)));
+            }
+        }
+        if !keep_empty && entries.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        shard.index.write(&entries, &mut out);
+        Ok(Some(bytes::Bytes::from(out)))
+    }
+
+    /// Decode one stored piece (a chunk, or an inner chunk of a shard) covering `piece` into
+    /// the target; a missing piece is the fill value.
+    fn decode_piece(
+        &self,
+        compression: Compression,
+        encoded: Option<&[u8]>,
+        piece: &ArraySubset,
+        target: &ReadTarget<'_>,
+        fill: &FillValue,
+    ) -> Result<()> {
+        let Some(overlap) = overlap(piece, target.subset)? else {
+            return Ok(());
+        };
+        let out_strides = c_strides(target.subset.shape());
+        let out_at = offset_of(&relative(&overlap, target.subset), &out_strides);
+        let elem = self.elem;
+        let mut sink = CellSink(&target.cells);
+        let Some(encoded) = encoded else {
+            let count = usize::try_from(overlap.shape().iter().product::<u64>()).unwrap_or(0);
+            let row = fill.as_ne_bytes().repeat(count);
+            let strides = c_strides(overlap.shape());
+            copy_block_into(
+                &row,
+                Strided {
+                    offset: 0,
+                    strides: &strides,
+                },
+                &mut sink,
+                Strided {
+                    offset: out_at,
+                    strides: &out_strides,
+                },
+                overlap.shape(),
+                elem,
+            );
+            return Ok(());
+        };
+        let piece_len = byte_len(piece.shape(), elem);
+        if overlap == *piece && contiguous(overlap.shape(), target.subset.shape()) {
+            let start = usize::try_from(out_at).unwrap_or(usize::MAX) * elem;
+            // SAFETY: this piece's region of the target, which no other job writes.
+            let dst = unsafe { target.cells.index_mut(start..start + piece_len) };
+            return decompress_exact(compression, encoded, dst);
+        }
+        with_scratch(piece_len, |decoded| {
+            decompress_exact(compression, encoded, decoded)?;
+            let piece_strides = c_strides(piece.shape());
+            copy_block_into(
+                decoded,
+                Strided {
+                    offset: offset_of(&relative(&overlap, piece), &piece_strides),
+                    strides: &piece_strides,
+                },
+                &mut sink,
+                Strided {
+                    offset: out_at,
+                    strides: &out_strides,
+                },
+                overlap.shape(),
+                elem,
+            );
+            Ok(())
+        })
+    }
+
+    /// Append the encoded form of one piece (`source` over `existing`/the fill value) to
+    /// `out`; `false` (nothing appended) when it is all fill value and not kept.
+    #[allow(clippy::too_many_arguments)]
+    fn encode_piece(
+        &self,
+        compression: Compression,
+        piece: &ArraySubset,
+        existing: Option<&[u8]>,
+        source: &WriteSource<'_>,
+        fill: &FillValue,
+        keep_empty: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<bool> {
+        let elem = self.elem;
+        if source.subset == piece {
+            if !keep_empty && fill.equals_all(source.data) {
+                return Ok(false);
+            }
+            compress_append(compression, source.data, out)?;
+            return Ok(true);
+        }
+        let Some(overlap) = overlap(piece, source.subset)? else {
+            return Err(Error::Selection(format!(
+                "internal: a write touched chunk {piece}, outside its region {}",
+                source.subset
+            )));
+        };
+        with_scratch(byte_len(piece.shape(), elem), |buffer| {
+            if overlap != *piece {
+                match existing {
+                    Some(encoded) => decompress_exact(compression, encoded, buffer)?,
+                    None => fill_with(buffer, fill.as_ne_bytes()),
+                }
+            }
+            let (src_strides, dst_strides) =
+                (c_strides(source.subset.shape()), c_strides(piece.shape()));
+            copy_block_into(
+                source.data,
+                Strided {
+                    offset: offset_of(&relative(&overlap, source.subset), &src_strides),
+                    strides: &src_strides,
+                },
+                buffer,
+                Strided {
+                    offset: offset_of(&relative(&overlap, piece), &dst_strides),
+                    strides: &dst_strides,
+                },
+                overlap.shape(),
+                elem,
+            );
+            if !keep_empty && fill.equals_all(buffer) {
+                return Ok(false);
+            }
+            compress_append(compression, buffer, out)?;
+            Ok(true)
+        })
+    }
+}
+
+fn fill_with(buffer: &mut [u8], value: &[u8]) {
+    if value.iter().all(|&b| b == value[0]) {
+        buffer.fill(value[0]);
+    } else {
+        for element in buffer.chunks_exact_mut(value.len()) {
+            element.copy_from_slice(value);
+        }
+    }
+}
+
+fn byte_len(shape: &[u64], elem: usize) -> usize {
+    crate::io::byte_len(shape, elem)
+}
+
+fn overlaps(a: &ArraySubset, b: &ArraySubset) -> bool {
+    a.start()
+        .iter()
+        .zip(a.shape())
+        .zip(b.start().iter().zip(b.shape()))
+        .all(|((&a0, &an), (&b0, &bn))| a0 < b0 + bn && b0 < a0 + an)
+}
+
+fn overlap(a: &ArraySubset, b: &ArraySubset) -> Result<Option<ArraySubset>> {
+    if !overlaps(a, b) {
+        return Ok(None);
+    }
+    a.overlap(b)
+        .map(Some)
+        .map_err(|e| Error::Selection(e.to_string()))
+}
+
+/// `inner`'s start relative to `outer`'s.
+fn relative(inner: &ArraySubset, outer: &ArraySubset) -> Vec<u64> {
+    inner
+        .start()
+        .iter()
+        .zip(outer.start())
+        .map(|(a, b)| a - b)
+        .collect()
+}
+
+/// Whether a block of `shape` inside a C-ordered array of `outer` shape is one run of memory.
+fn contiguous(shape: &[u64], outer: &[u64]) -> bool {
+    // Past the first dimension longer than 1, every dimension must be whole.
+    match shape.iter().position(|&n| n > 1) {
+        None => true,
+        Some(first) => shape[first + 1..] == outer[first + 1..],
+    }
+}
+
+/// The inner chunks of the shard `shard`, in C order.
+fn inner_subsets(shard: &ArraySubset, inner_shape: &[u64]) -> Result<Vec<ArraySubset>> {
+    let counts: Vec<u64> = shard
+        .shape()
+        .iter()
+        .zip(inner_shape)
+        .map(|(s, i)| if s % i == 0 { Ok(s / i) } else { Err(()) })
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|()| {
+            Error::Codec(format!(
+                "inner chunks {inner_shape:?} do not divide the shard {:?}",
+                shard.shape()
+            ))
+        })?;
+    let total = usize::try_from(counts.iter().product::<u64>()).unwrap_or(usize::MAX);
+    let mut subsets = Vec::with_capacity(total);
+    let mut index = vec![0u64; counts.len()];
+    for _ in 0..total {
+        let ranges: Vec<_> = index
+            .iter()
+            .zip(inner_shape)
+            .zip(shard.start())
+            .map(|((&i, &n), &s)| s + i * n..s + (i + 1) * n)
+            .collect();
+        subsets.push(ArraySubset::new_with_ranges(&ranges));
+        for d in (0..index.len()).rev() {
+            index[d] += 1;
+            if index[d] < counts[d] {
+                break;
+            }
+            index[d] = 0;
+        }
+    }
+    Ok(subsets)
+}
+
+/// The inner chunks of one shard and how they are stored.
+struct Shard {
+    pieces: Vec<ArraySubset>,
+    compression: Compression,
+    index: IndexFormat,
+}
