@@ -56,6 +56,7 @@ from libs import (  # noqa: E402
     ZarrBridge,
     ZarrPython,
     all_libs,
+    purge_trash,
 )
 from remote import RemoteLib, ensure_env  # noqa: E402
 from report import Row, Table, Target, fmt_targets  # noqa: E402
@@ -377,6 +378,7 @@ def case_array(ctx: Ctx, key: str, spec: ArraySpec, data: np.ndarray, data_key: 
     for lib, mode in libs:
         ctx.location(key, f"write-{lib.key}-{mode}").clear()
     ctx.location(key, "write-reference").clear()
+    purge_trash(ctx.work)
 
     # read
     entries = []

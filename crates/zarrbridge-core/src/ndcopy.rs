@@ -38,8 +38,23 @@ pub trait Sink {
 
 impl Sink for [u8] {
     fn put(&mut self, at: usize, bytes: &[u8]) {
-        self[at..at + bytes.len()].copy_from_slice(bytes);
+        copy_bytes(&mut self[at..at + bytes.len()], bytes);
     }
+}
+
+/// `dst.copy_from_slice(src)`, with the row lengths of common chunk shapes copied inline: a
+/// chunk's rows are often tens of bytes, where calling `memcpy` costs more than the copy.
+#[inline]
+pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
+    macro_rules! fixed {
+        ($($n:literal),*) => {
+            match src.len() {
+                $($n => dst[..$n].copy_from_slice(&src[..$n]),)*
+                _ => dst.copy_from_slice(src),
+            }
+        };
+    }
+    fixed!(16, 32, 64, 128, 256);
 }
 
 /// Copy a block of `shape` elements of `elem` bytes from `src` to `dst`.

@@ -20,7 +20,7 @@ use zarrs::array::{ArraySubset, CodecChain, FillValue};
 
 use crate::compute::install;
 use crate::error::{Error, Result};
-use crate::ndcopy::{c_strides, copy_block_into, offset_of, Sink, Strided};
+use crate::ndcopy::{c_strides, copy_block_into, copy_bytes, offset_of, Sink, Strided};
 use contexts::{compress_append, decompress_exact, with_scratch};
 use shard_index::{Entry, IndexFormat};
 
@@ -74,7 +74,7 @@ impl Sink for CellSink<'_> {
     fn put(&mut self, at: usize, bytes: &[u8]) {
         // SAFETY: a `CellSink` only writes the region of one chunk (see `ReadTarget`), which
         // no other job touches.
-        unsafe { self.0.index_mut(at..at + bytes.len()) }.copy_from_slice(bytes);
+        copy_bytes(unsafe { self.0.index_mut(at..at + bytes.len()) }, bytes);
     }
 }
 
