@@ -139,14 +139,26 @@ class Ctx:
         return path
 
 
-def drop_caches() -> bool:
+def drop_caches(what: str = "3") -> bool:
     try:
         os.sync()
         with open("/proc/sys/vm/drop_caches", "w") as f:
-            f.write("3\n")
+            f.write(f"{what}\n")
         return True
     except OSError:
         return False
+
+
+def settle_before_write() -> bool:
+    """Flush dirty pages and drop the clean page cache before a timed write (untimed).
+
+    On this VM a write's cost depends on the page cache's past: once gigabytes written by
+    earlier runs fill it, copying into new page-cache pages ran at ~0.5 GB/s instead of
+    several GB/s (perf: 80% in copy_folio_from_iter_atomic; a plain Python write loop went
+    from 0.06 s to 0.25 s), whichever library wrote. Every write run, of every library and
+    reference, starts from the same state instead.
+    """
+    return drop_caches("1")
 
 
 # --- running a table -----------------------------------------------------------------------------
@@ -230,6 +242,8 @@ def op_rep(
     def rep(check: bool) -> float:
         if ctx.args.cold and op in READS:
             drop_caches()
+        if op == "write_whole":
+            settle_before_write()
         if isinstance(lib, RemoteLib):
             t = lib.call(
                 op,
@@ -353,6 +367,7 @@ def case_array(ctx: Ctx, key: str, spec: ArraySpec, data: np.ndarray, data_key: 
 
         def ref_write_rep(check: bool, loc: Location = loc) -> float:
             loc.clear()
+            settle_before_write()
             t0 = time.perf_counter()
             ref_write(loc.path, spec, data, ctx.threads)
             t = time.perf_counter() - t0
@@ -373,7 +388,11 @@ def case_array(ctx: Ctx, key: str, spec: ArraySpec, data: np.ndarray, data_key: 
         )
     entries += bound_rows(ctx, "encode", spec, chunks, data)
     t = Table(f"{key}-write", f"write the whole array — {shape_note}")
-    t.notes.append("writes land in the page cache (no fsync), for every library alike")
+    t.notes.append(
+        "writes land in the page cache (no fsync), for every library alike; before every "
+        "write run the page cache is flushed and dropped (untimed; `settle_before_write`)"
+        + ("" if settle_before_write() else " — NOT POSSIBLE here (not root): expect drift")
+    )
     run_table(ctx, t, entries)
     for lib, mode in libs:
         ctx.location(key, f"write-{lib.key}-{mode}").clear()
@@ -636,6 +655,7 @@ def _case_e(ctx: Ctx, server: Any, spec: ArraySpec, data: np.ndarray) -> None:
         ) -> float:
             loc = s3loc(write_bucket, f"raw-put{key[-4:]}-{next(counter)}")
             store = loc.obstore()
+            settle_before_write()
             t = measured(
                 key,
                 None,

@@ -10,8 +10,8 @@ use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::io::{
-    byte_len, codec_options, decode_into_target, encode_chunk, result_buffer, ExternalBuffer,
-    CHUNK_CONCURRENCY,
+    byte_len, codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer,
+    ExternalBuffer, CHUNK_CONCURRENCY,
 };
 
 /// Bytes given for a write, kept alive (a caller's buffer or an owned copy) until it is done.
@@ -39,12 +39,17 @@ async fn read_one(
     let element = array.element()?;
     let target = array.array.chunk_subset(&coords)?;
     let out = result_buffer(out, byte_len(&array.chunk_shape(), element.size))?;
-    let key = array.array.chunk_key(&coords);
-    let encoded = array.store.get(key.as_str()).await?;
     let shape = target.shape().to_vec();
-    let (job_array, job_out) = (array.clone(), out.clone());
-    compute_part(chunks, out.len(), move || {
-        decode_into_target(&job_array, &coords, encoded, &target, &job_out, &options)
+    let (job_array, job_out, job_coords) = (array.clone(), out.clone(), coords.clone());
+    fetch_then(array, &coords, chunks, out.len(), move |encoded| {
+        decode_into_target(
+            &job_array,
+            &job_coords,
+            encoded,
+            &target,
+            &job_out,
+            &options,
+        )
     })
     .await?;
     // SAFETY: decode_into_target wrote the whole chunk (decoded data or fill value).

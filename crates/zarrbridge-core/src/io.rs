@@ -11,14 +11,19 @@ use zarrs::array::{
     ArrayToBytesCodecTraits, BytesPartialDecoderTraits, CodecOptions,
 };
 
-use crate::compute::{compute_part, compute_threads};
+use crate::compute::{compute_part, compute_threads, in_place_budget};
 use crate::error::{Error, Result};
 use crate::fast::{ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
+use crate::store::InPlace;
 use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
 
 /// How many chunks one operation keeps in flight (fetching or decoding).
 pub(crate) const CHUNK_CONCURRENCY: usize = 64;
+
+/// Chunk files up to this size are read by the compute job that decodes them (see
+/// [`read_into`]); larger ones through tokio's blocking pool.
+const COMPUTE_READ_LIMIT: usize = 64 << 20;
 
 /// Memory owned by someone else (a caller's numpy array) that a read may fill.
 ///
@@ -264,6 +269,43 @@ pub(crate) fn decode_into_target(
     Ok(())
 }
 
+/// Fetch stored chunk `coords` of an operation on `count` chunks of `bytes` decoded bytes
+/// each, and run `decode` on it (`None`: absent) in a compute job (see [`compute_part`]). For
+/// a file store the job reads the file itself, sparing a hop through tokio's blocking pool
+/// and back per chunk; files it should not read there (special files, large ones) go the
+/// async way.
+pub(crate) async fn fetch_then<F>(
+    array: &ArrayHandle,
+    coords: &[u64],
+    count: usize,
+    bytes: usize,
+    decode: F,
+) -> Result<()>
+where
+    F: FnOnce(Option<bytes::Bytes>) -> Result<()> + Clone + Send + 'static,
+{
+    let key = array.array.chunk_key(coords);
+    if array.store.reads_now() {
+        let (store, key, decode) = (array.store.clone(), key.clone(), decode.clone());
+        let done = compute_part(count, bytes, move || {
+            let limit = match in_place_budget() {
+                0 => COMPUTE_READ_LIMIT,
+                budget => budget,
+            };
+            match store.get_now(key.as_str(), limit)? {
+                InPlace::Read(encoded) => decode(encoded).map(|()| true),
+                InPlace::NotHere => Ok(false),
+            }
+        })
+        .await?;
+        if done {
+            return Ok(());
+        }
+    }
+    let encoded = array.store.get(key.as_str()).await?;
+    compute_part(count, bytes, move || decode(encoded)).await
+}
+
 /// Fill `out` (an array of `target`'s shape, C order) with the array's data in `target`, which
 /// may extend past the array's edge inside edge chunks.
 pub(crate) async fn read_into(
@@ -286,11 +328,16 @@ pub(crate) async fn read_into(
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
             async move {
-                let key = array.array.chunk_key(&coords);
-                let encoded = array.store.get(key.as_str()).await?;
-                compute_part(count, chunk_bytes, move || {
-                    decode_into_target(&array, &coords, encoded, &target, &out, &options)
-                })
+                let decode_coords = coords.clone();
+                fetch_then(
+                    &array.clone(),
+                    &coords,
+                    count,
+                    chunk_bytes,
+                    move |encoded| {
+                        decode_into_target(&array, &decode_coords, encoded, &target, &out, &options)
+                    },
+                )
                 .await
             }
         })

@@ -232,8 +232,8 @@ fn normalise_dir(path: &Path) -> PathBuf {
     out
 }
 
-/// What a read in place found (see `Store::read_in_place`).
-enum InPlace {
+/// What a read in place found (see [`Store::get_now`]).
+pub(crate) enum InPlace {
     /// The value, or `None` for an absent key.
     Read(Option<bytes::Bytes>),
     /// Not a small regular file: read it through the async path.
@@ -391,6 +391,22 @@ impl Store {
             .get(&store_key(key)?)
             .await
             .map_err(|e| self.io_error(key, e))
+    }
+
+    /// For a file store, read `key` on this thread if it is a regular file of at most `limit`
+    /// bytes (or absent); `None` when that cannot be done here (another kind of store, a
+    /// special file that could stall, a larger file): use [`Store::get`]. Compute jobs use it
+    /// to read a chunk and decode it in one go, with no hop through tokio's blocking pool.
+    pub(crate) fn get_now(&self, key: &str, limit: usize) -> Result<InPlace> {
+        match &self.local {
+            Some(local) => self.read_in_place(local, key, limit),
+            None => Ok(InPlace::NotHere),
+        }
+    }
+
+    /// Whether [`Store::get_now`] can read this store's values.
+    pub(crate) fn reads_now(&self) -> bool {
+        self.local.is_some()
     }
 
     /// On a thread with an in-place budget (a blocking call's own, or an event loop's for a
