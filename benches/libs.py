@@ -372,6 +372,24 @@ class ZarrBridgeRegion(ZarrBridge):
         return await zb.read_region(h, spec.chunk_slices(coords))
 
 
+class ZarrBridgeUnsigned(ZarrBridge):
+    """zarrbridge on S3 with ``unsigned_payload`` (its default over HTTPS; here over HTTP)."""
+
+    key = "zarrbridge-unsigned"
+    label = "zarrbridge (unsigned_payload=True, its HTTPS default)"
+
+    def store_for(self, loc: Location) -> Any:
+        if loc.kind != "s3":
+            return super().store_for(loc)
+        import zarrbridge as zb
+
+        return zb.Store.from_url(
+            f"s3://{loc.bucket}/{loc.prefix}",
+            config={**loc.s3_config(), "unsigned_payload": True},
+            client_options={"allow_http": True},
+        )
+
+
 class ZarrBridgeBatched(ZarrBridge):
     """zarrbridge reading all chunks with one ``read_chunks`` call (one FFI crossing)."""
 
@@ -616,6 +634,7 @@ def all_libs(local_only: bool = False) -> list[Lib]:
         ZarrBridge(),
         ZarrBridgeRegion(),
         ZarrBridgeBatched(),
+        ZarrBridgeUnsigned(),
         ZarrPython(),
         ZarrPythonZarrs(),
         TensorStore(),

@@ -15,8 +15,8 @@ use crate::compute::{compute_part, compute_threads, in_place_budget};
 use crate::error::{Error, Result};
 use crate::fast::{ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
-use crate::store::InPlace;
 use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
+use crate::store::InPlace;
 
 /// How many chunks one operation keeps in flight (fetching or decoding).
 pub(crate) const CHUNK_CONCURRENCY: usize = 64;

@@ -204,6 +204,29 @@ impl CloudDecl {
         Redactor::new(secrets)
     }
 
+    /// The S3 builder: the environment, then the declared options. Unless either chooses, PUT
+    /// bodies are hashed into the request signature only over plain HTTP: over HTTPS the
+    /// signature says `UNSIGNED-PAYLOAD`, as boto3 does for S3, since TLS already protects the
+    /// body, and hashing every body costs ~15% of a large write's time (benches/README.md).
+    fn s3_builder(&self, url: &url::Url, keys: &[&str]) -> Result<AmazonS3Builder> {
+        let mut b = AmazonS3Builder::from_env().with_url(url.as_str());
+        let mut chose_signing = std::env::var_os("AWS_UNSIGNED_PAYLOAD").is_some();
+        for (k, v) in &self.config {
+            let key = AmazonS3ConfigKey::from_str(&k.to_ascii_lowercase())
+                .map_err(|_| unknown_key("S3 config", k, keys))?;
+            chose_signing |= key == AmazonS3ConfigKey::UnsignedPayload;
+            b = b.with_config(key, v);
+        }
+        if !chose_signing {
+            // No endpoint: AWS itself, over HTTPS.
+            let https = b
+                .get_config_value(&AmazonS3ConfigKey::Endpoint)
+                .is_none_or(|e| e.to_ascii_lowercase().starts_with("https://"));
+            b = b.with_config(AmazonS3ConfigKey::UnsignedPayload, https.to_string());
+        }
+        Ok(b)
+    }
+
     /// Build the object store this declaration describes (no I/O).
     ///
     /// # Errors
@@ -220,12 +243,7 @@ impl CloudDecl {
         let keys = service.config_keys();
         let store: Arc<dyn ObjectStore> = match service {
             Service::S3 => {
-                let mut b = AmazonS3Builder::from_env().with_url(url.as_str());
-                for (k, v) in &self.config {
-                    let key = AmazonS3ConfigKey::from_str(&k.to_ascii_lowercase())
-                        .map_err(|_| unknown_key("S3 config", k, keys))?;
-                    b = b.with_config(key, v);
-                }
+                let mut b = self.s3_builder(&url, keys)?;
                 // Merged key by key: `with_client_options` would drop what `from_env` read.
                 for (key, value) in &client {
                     b = b.with_config(AmazonS3ConfigKey::Client(*key), value);
@@ -457,6 +475,33 @@ mod tests {
     #[allow(clippy::needless_pass_by_value)] // reads better with json! literals
     fn decl(v: serde_json::Value) -> CloudDecl {
         CloudDecl::from_json(&v).unwrap()
+    }
+
+    #[test]
+    fn s3_bodies_are_signed_over_http_only_unless_chosen() {
+        use object_store::aws::AmazonS3ConfigKey::UnsignedPayload;
+        let unsigned = |config: serde_json::Value| {
+            let d = decl(json!({"url": "s3://bucket/p", "config": config}));
+            let (_, url, _) = d.parse_url().unwrap();
+            let b = d.s3_builder(&url, &[]).unwrap();
+            b.get_config_value(&UnsignedPayload).unwrap()
+        };
+        if std::env::var_os("AWS_UNSIGNED_PAYLOAD").is_some() {
+            return; // the environment chose
+        }
+        assert_eq!(unsigned(json!({})), "true");
+        assert_eq!(
+            unsigned(json!({"endpoint": "https://minio.example"})),
+            "true"
+        );
+        assert_eq!(
+            unsigned(json!({"endpoint": "http://127.0.0.1:9000"})),
+            "false"
+        );
+        let chosen = json!({"endpoint": "http://127.0.0.1:9000", "unsigned_payload": "true"});
+        assert_eq!(unsigned(chosen), "true");
+        let chosen = json!({"endpoint": "https://s3.example", "aws_unsigned_payload": false});
+        assert_eq!(unsigned(chosen), "false");
     }
 
     #[test]
