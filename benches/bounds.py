@@ -122,6 +122,35 @@ def encode_bound(pool: Pool, decoded: Sequence[np.ndarray], level: int) -> float
     return pool.run_parts(work, decoded)
 
 
+def stored_files(root: str) -> list[tuple[str, bytes]]:
+    """Every stored chunk (or shard) file below ``root``, as (relative path, bytes)."""
+    out = []
+    for dirpath, _, names in os.walk(root):
+        for name in sorted(names):
+            if name in ("zarr.json", ".zarray", ".zattrs", ".zgroup"):
+                continue
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                out.append((os.path.relpath(path, root), f.read()))
+    return out
+
+
+def file_write_bound(pool: Pool, files: Sequence[tuple[str, bytes]], root: str) -> float:
+    """Seconds to write ``files`` below ``root`` as the libraries do: a temporary file each,
+    renamed into place (no encoding; directories made as needed)."""
+
+    def work(part: Sequence[tuple[str, bytes]]) -> None:
+        for rel, payload in part:
+            path = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}#{threading.get_ident()}"
+            with open(tmp, "wb") as f:
+                f.write(payload)
+            os.rename(tmp, path)
+
+    return pool.run_parts(work, files)
+
+
 async def raw_get_all(store: Any, keys: Sequence[str], inflight: int) -> tuple[float, list[Any]]:
     """Seconds to GET every object of ``keys`` whole with ``inflight`` requests in flight (the
     timer runs inside the coroutine, as for the libraries), and the bodies."""
