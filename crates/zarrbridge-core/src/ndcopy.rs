@@ -95,15 +95,15 @@ pub fn copy_block_into<S: Sink + ?Sized>(
     }
     let inner = usize::try_from(shape[ndim - 1]).expect("block fits in memory");
     let contiguous = src_at.strides[ndim - 1] == 1 && dst_at.strides[ndim - 1] == 1;
+    let (ss, ds) = (src_at.strides[ndim - 1], dst_at.strides[ndim - 1]);
     let mut index = vec![0u64; ndim - 1];
+    // Offsets of the current row, kept up to date as the outer index advances.
+    let (mut s0, mut d0) = (src_at.offset, dst_at.offset);
     loop {
-        let s0 = src_at.offset + offset_of(&index, &src_at.strides[..ndim - 1]);
-        let d0 = dst_at.offset + offset_of(&index, &dst_at.strides[..ndim - 1]);
         if contiguous {
             let (s, d) = (to_byte(s0, elem), to_byte(d0, elem));
             dst.put(d, &src[s..s + inner * elem]);
         } else {
-            let (ss, ds) = (src_at.strides[ndim - 1], dst_at.strides[ndim - 1]);
             for i in 0..isize::try_from(inner).expect("block fits in memory") {
                 let (s, d) = (to_byte(s0 + i * ss, elem), to_byte(d0 + i * ds, elem));
                 dst.put(d, &src[s..s + elem]);
@@ -117,10 +117,15 @@ pub fn copy_block_into<S: Sink + ?Sized>(
             }
             d -= 1;
             index[d] += 1;
+            s0 += src_at.strides[d];
+            d0 += dst_at.strides[d];
             if index[d] < shape[d] {
                 break;
             }
             index[d] = 0;
+            let n = isize::try_from(shape[d]).expect("block fits in memory");
+            s0 -= src_at.strides[d] * n;
+            d0 -= dst_at.strides[d] * n;
         }
     }
 }
