@@ -422,17 +422,11 @@ fn merge_and_encode(
         let source = WriteSource {
             subset: target,
             data,
+            fill: za.fill_value(),
+            keep_empty: array.write_empty_chunks,
         };
         let parallel = options.concurrent_target() > 1;
-        let keep_empty = array.write_empty_chunks;
-        return fast.encode(
-            &chunk,
-            existing.as_deref(),
-            &source,
-            za.fill_value(),
-            keep_empty,
-            parallel,
-        );
+        return fast.encode(&chunk, existing.as_deref(), &source, parallel);
     }
     let chunk_shape = za.chunk_shape(coords)?;
     let mut buffer: Vec<u8> = match existing {
@@ -500,10 +494,11 @@ pub(crate) fn encode_chunk(
         let source = WriteSource {
             subset: &chunk,
             data: decoded,
+            fill: za.fill_value(),
+            keep_empty: array.write_empty_chunks,
         };
         let parallel = options.concurrent_target() > 1;
-        let keep_empty = array.write_empty_chunks;
-        return fast.encode(&chunk, None, &source, za.fill_value(), keep_empty, parallel);
+        return fast.encode(&chunk, None, &source, parallel);
     }
     if !array.write_empty_chunks && za.fill_value().equals_all(decoded) {
         return Ok(None);

@@ -59,12 +59,16 @@ pub(crate) struct ReadTarget<'a> {
     pub cells: UnsafeCellSlice<'static, u8>,
 }
 
-/// The source of a write: an array of `subset`'s shape (C order).
+/// The source of a write: an array of `subset`'s shape (C order), and what counts as empty.
 pub(crate) struct WriteSource<'a> {
     /// The array region the data covers.
     pub subset: &'a ArraySubset,
     /// The data.
     pub data: &'a [u8],
+    /// The array's fill value.
+    pub fill: &'a FillValue,
+    /// Store chunks equal to the fill value (else they are not stored).
+    pub keep_empty: bool,
 }
 
 /// A [`Sink`] writing through shared cells.
@@ -210,22 +214,14 @@ impl FastChain {
         chunk: &ArraySubset,
         existing: Option<&[u8]>,
         source: &WriteSource<'_>,
-        fill: &FillValue,
-        keep_empty: bool,
         parallel: bool,
     ) -> Result<Option<bytes::Bytes>> {
         match &self.layout {
             Layout::Plain(compression) => {
                 let mut out = Vec::new();
-                let kept = self.encode_piece(
-                    *compression,
-                    chunk,
-                    existing,
-                    source,
-                    fill,
-                    keep_empty,
-                    &mut out,
-                )?;
+                let keep = source.keep_empty;
+                let kept =
+                    self.encode_piece(*compression, chunk, existing, source, keep, &mut out)?;
                 Ok(kept.then(|| bytes::Bytes::from(out)))
             }
             Layout::Sharded {
@@ -238,7 +234,7 @@ impl FastChain {
                     compression: *inner,
                     index: *index,
                 };
-                self.encode_shard(&shard, existing, source, fill, keep_empty, parallel)
+                self.encode_shard(&shard, existing, source, parallel)
             }
         }
     }
@@ -250,8 +246,6 @@ impl FastChain {
         shard: &Shard,
         existing: Option<&[u8]>,
         source: &WriteSource<'_>,
-        fill: &FillValue,
-        keep_empty: bool,
         parallel: bool,
     ) -> Result<Option<bytes::Bytes>> {
         let count = shard.pieces.len();
@@ -260,6 +254,16 @@ impl FastChain {
             let (offset, len) = old_entries.as_ref()?[i]?;
             existing.map(|bytes| &bytes[offset..offset + len])
         };
+        // Append inner chunk `i`'s new stored bytes to `out`; false when it is not stored.
+        let rebuild = |i: usize, out: &mut Vec<u8>| -> Result<bool> {
+            let (piece, old) = (&shard.pieces[i], old_piece(i));
+            if overlaps(piece, source.subset) {
+                self.encode_piece(shard.compression, piece, old, source, false, out)
+            } else {
+                out.extend_from_slice(old.unwrap_or_default());
+                Ok(old.is_some())
+            }
+        };
         let mut out = vec![0u8; shard.index.data_start(count)];
         let mut entries: Vec<Entry> = Vec::with_capacity(count);
         if parallel && count > 1 {
@@ -267,21 +271,8 @@ impl FastChain {
                 (0..count)
                     .into_par_iter()
                     .map(|i| {
-                        let piece = &shard.pieces[i];
-                        if !overlaps(piece, source.subset) {
-                            return Ok(old_piece(i).map(<[u8]>::to_vec));
-                        }
                         let mut bytes = Vec::new();
-                        let kept = self.encode_piece(
-                            shard.compression,
-                            piece,
-                            old_piece(i),
-                            source,
-                            fill,
-                            false,
-                            &mut bytes,
-                        )?;
-                        Ok(kept.then_some(bytes))
+                        Ok(rebuild(i, &mut bytes)?.then_some(bytes))
                     })
                     .collect::<Result<_>>()
             })?;
@@ -299,28 +290,13 @@ impl FastChain {
                 .first()
                 .map_or(0, |p| byte_len(p.shape(), self.elem));
             out.reserve(zstd::zstd_safe::compress_bound(inner_bytes).saturating_mul(count));
-            for (i, piece) in shard.pieces.iter().enumerate() {
+            for i in 0..count {
                 let start = out.len();
-                let kept = if overlaps(piece, source.subset) {
-                    self.encode_piece(
-                        shard.compression,
-                        piece,
-                        old_piece(i),
-                        source,
-                        fill,
-                        false,
-                        &mut out,
-                    )?
-                } else if let Some(bytes) = old_piece(i) {
-                    out.extend_from_slice(bytes);
-                    true
-                } else {
-                    false
-                };
+                let kept = rebuild(i, &mut out)?;
                 entries.push(kept.then(|| (start, out.len() - start)));
             }
         }
-        if !keep_empty && entries.iter().all(Option::is_none) {
+        if !source.keep_empty && entries.iter().all(Option::is_none) {
             return Ok(None);
         }
         shard.index.write(&entries, &mut out);
@@ -344,24 +320,22 @@ impl FastChain {
         let out_at = offset_of(&relative(&overlap, target.subset), &out_strides);
         let elem = self.elem;
         let mut sink = CellSink(&target.cells);
+        // Copy the overlap, laid out in `src` as `src_at` says, to its place in the target.
+        let mut scatter = |src: &[u8], src_at: Strided<'_>| {
+            let out_at = Strided {
+                offset: out_at,
+                strides: &out_strides,
+            };
+            copy_block_into(src, src_at, &mut sink, out_at, overlap.shape(), elem);
+        };
         let Some(encoded) = encoded else {
             let count = usize::try_from(overlap.shape().iter().product::<u64>()).unwrap_or(0);
-            let row = fill.as_ne_bytes().repeat(count);
             let strides = c_strides(overlap.shape());
-            copy_block_into(
-                &row,
-                Strided {
-                    offset: 0,
-                    strides: &strides,
-                },
-                &mut sink,
-                Strided {
-                    offset: out_at,
-                    strides: &out_strides,
-                },
-                overlap.shape(),
-                elem,
-            );
+            let at = Strided {
+                offset: 0,
+                strides: &strides,
+            };
+            scatter(&fill.as_ne_bytes().repeat(count), at);
             return Ok(());
         };
         let piece_len = byte_len(piece.shape(), elem);
@@ -374,38 +348,27 @@ impl FastChain {
         with_scratch(piece_len, |decoded| {
             decompress_exact(compression, encoded, decoded)?;
             let piece_strides = c_strides(piece.shape());
-            copy_block_into(
-                decoded,
-                Strided {
-                    offset: offset_of(&relative(&overlap, piece), &piece_strides),
-                    strides: &piece_strides,
-                },
-                &mut sink,
-                Strided {
-                    offset: out_at,
-                    strides: &out_strides,
-                },
-                overlap.shape(),
-                elem,
-            );
+            let at = Strided {
+                offset: offset_of(&relative(&overlap, piece), &piece_strides),
+                strides: &piece_strides,
+            };
+            scatter(decoded, at);
             Ok(())
         })
     }
 
     /// Append the encoded form of one piece (`source` over `existing`/the fill value) to
     /// `out`; `false` (nothing appended) when it is all fill value and not kept.
-    #[allow(clippy::too_many_arguments)]
     fn encode_piece(
         &self,
         compression: Compression,
         piece: &ArraySubset,
         existing: Option<&[u8]>,
         source: &WriteSource<'_>,
-        fill: &FillValue,
         keep_empty: bool,
         out: &mut Vec<u8>,
     ) -> Result<bool> {
-        let elem = self.elem;
+        let (elem, fill) = (self.elem, source.fill);
         if source.subset == piece {
             if !keep_empty && fill.equals_all(source.data) {
                 return Ok(false);
