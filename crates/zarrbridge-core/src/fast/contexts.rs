@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 use super::Compression;
 
 /// Scratch buffers up to this size are kept for the thread's next chunk; larger ones are freed.
-const SCRATCH_KEEP_LIMIT: usize = 16 << 20;
+/// Callers' threads keep one too (small reads decode in place there), so a process with many
+/// threads keeps at most this much per thread that has read a strided chunk region.
+const SCRATCH_KEEP_LIMIT: usize = 8 << 20;
 
 thread_local! {
     static DECOMPRESSOR: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
