@@ -40,16 +40,10 @@ async fn read_one(
     let target = array.array.chunk_subset(&coords)?;
     let out = result_buffer(out, byte_len(&array.chunk_shape(), element.size))?;
     let shape = target.shape().to_vec();
-    let (job_array, job_out, job_coords) = (array.clone(), out.clone(), coords.clone());
-    fetch_then(array, &coords, chunks, out.len(), move |encoded| {
-        decode_into_target(
-            &job_array,
-            &job_coords,
-            encoded,
-            &target,
-            &job_out,
-            &options,
-        )
+    let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
+    let (job_array, job_out) = (array.clone(), out.clone());
+    fetch_then(&store, key, chunks, out.len(), move |encoded| {
+        decode_into_target(&job_array, &coords, encoded, &target, &job_out, &options)
     })
     .await?;
     // SAFETY: decode_into_target wrote the whole chunk (decoded data or fill value).

@@ -10,13 +10,14 @@ use zarrs::array::{
     ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArraySubset,
     ArrayToBytesCodecTraits, BytesPartialDecoderTraits, CodecOptions,
 };
+use zarrs::storage::StoreKey;
 
 use crate::compute::{compute_part, compute_threads, in_place_budget};
 use crate::error::{Error, Result};
 use crate::fast::{ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
-use crate::store::InPlace;
+use crate::store::{InPlace, Store};
 
 /// How many chunks one operation keeps in flight (fetching or decoding).
 pub(crate) const CHUNK_CONCURRENCY: usize = 64;
@@ -212,6 +213,14 @@ pub(crate) fn decode_into_target(
     let za = &array.array;
     let elem = array.element()?.size;
     let chunk = za.chunk_subset(coords)?;
+    if let (Some(fast), Some(encoded)) = (&array.fast, &encoded) {
+        let target = ReadTarget {
+            subset: target,
+            cells: out.cells,
+        };
+        let parallel = options.concurrent_target() > 1;
+        return fast.decode(encoded, &chunk, &target, za.fill_value(), parallel);
+    }
     let overlap = chunk
         .overlap(target)
         .map_err(|e| Error::Selection(e.to_string()))?;
@@ -222,14 +231,6 @@ pub(crate) fn decode_into_target(
         .relative_to(chunk.start())
         .map_err(|e| Error::Selection(e.to_string()))?;
     let out_shape = target.shape().to_vec();
-    let parallel = options.concurrent_target() > 1;
-    if let (Some(fast), Some(encoded)) = (&array.fast, &encoded) {
-        let target = ReadTarget {
-            subset: target,
-            cells: out.cells,
-        };
-        return fast.decode(encoded, &chunk, &target, za.fill_value(), parallel);
-    }
     // SAFETY: chunks partition the array, so the regions of different jobs are disjoint.
     let mut view = unsafe { ArrayBytesFixedDisjointView::new(out.cells, elem, &out_shape, in_out) }
         .map_err(|e| Error::Codec(e.to_string()))?;
@@ -269,40 +270,42 @@ pub(crate) fn decode_into_target(
     Ok(())
 }
 
-/// Fetch stored chunk `coords` of an operation on `count` chunks of `bytes` decoded bytes
-/// each, and run `decode` on it (`None`: absent) in a compute job (see [`compute_part`]). For
-/// a file store the job reads the file itself, sparing a hop through tokio's blocking pool
-/// and back per chunk; files it should not read there (special files, large ones) go the
-/// async way.
+/// Fetch the stored chunk at `key` for an operation on `count` chunks of `bytes` decoded
+/// bytes each, and run `decode` on it (`None`: absent) in a compute job (see
+/// [`compute_part`]). For a file store the job reads the file itself, sparing a hop through
+/// tokio's blocking pool and back per chunk; a file it should not read there (a special file,
+/// a large one) hands `decode` back, and is read the async way.
 pub(crate) async fn fetch_then<F>(
-    array: &ArrayHandle,
-    coords: &[u64],
+    store: &Store,
+    key: StoreKey,
     count: usize,
     bytes: usize,
     decode: F,
 ) -> Result<()>
 where
-    F: FnOnce(Option<bytes::Bytes>) -> Result<()> + Clone + Send + 'static,
+    F: FnOnce(Option<bytes::Bytes>) -> Result<()> + Send + 'static,
 {
-    let key = array.array.chunk_key(coords);
-    if array.store.reads_now() {
-        let (store, key, decode) = (array.store.clone(), key.clone(), decode.clone());
-        let done = compute_part(count, bytes, move || {
+    let decode = if store.reads_now() {
+        let (job_store, job_key) = (store.clone(), key.clone());
+        let left = compute_part(count, bytes, move || {
             let limit = match in_place_budget() {
                 0 => COMPUTE_READ_LIMIT,
                 budget => budget,
             };
-            match store.get_now(key.as_str(), limit)? {
-                InPlace::Read(encoded) => decode(encoded).map(|()| true),
-                InPlace::NotHere => Ok(false),
+            match job_store.get_now(job_key.as_str(), limit)? {
+                InPlace::Read(encoded) => decode(encoded).map(|()| None),
+                InPlace::NotHere => Ok(Some(decode)),
             }
         })
         .await?;
-        if done {
-            return Ok(());
+        match left {
+            Some(decode) => decode,
+            None => return Ok(()),
         }
-    }
-    let encoded = array.store.get(key.as_str()).await?;
+    } else {
+        decode
+    };
+    let encoded = store.get(key.as_str()).await?;
     compute_part(count, bytes, move || decode(encoded)).await
 }
 
@@ -328,16 +331,10 @@ pub(crate) async fn read_into(
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
             async move {
-                let decode_coords = coords.clone();
-                fetch_then(
-                    &array.clone(),
-                    &coords,
-                    count,
-                    chunk_bytes,
-                    move |encoded| {
-                        decode_into_target(&array, &decode_coords, encoded, &target, &out, &options)
-                    },
-                )
+                let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
+                fetch_then(&store, key, count, chunk_bytes, move |encoded| {
+                    decode_into_target(&array, &coords, encoded, &target, &out, &options)
+                })
                 .await
             }
         })

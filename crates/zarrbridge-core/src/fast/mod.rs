@@ -20,6 +20,7 @@ use zarrs::array::{ArraySubset, CodecChain, FillValue};
 
 use crate::compute::install;
 use crate::error::{Error, Result};
+use crate::io::byte_len;
 use crate::ndcopy::{c_strides, copy_block_into, copy_bytes, offset_of, Sink, Strided};
 use contexts::{compress_append, decompress_exact, with_scratch};
 use shard_index::{Entry, IndexFormat};
@@ -422,10 +423,6 @@ fn fill_with(buffer: &mut [u8], value: &[u8]) {
             element.copy_from_slice(value);
         }
     }
-}
-
-fn byte_len(shape: &[u64], elem: usize) -> usize {
-    crate::io::byte_len(shape, elem)
 }
 
 fn overlaps(a: &ArraySubset, b: &ArraySubset) -> bool {
