@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,14 @@ def write_whole(
     return t
 
 
+def check_chunks(
+    out: Sequence[Any], coords: Sequence[tuple[int, ...]], data: Any, spec: ArraySpec, what: str
+) -> None:
+    """Each chunk read equals its part of ``data``."""
+    for o, c in zip(out, coords, strict=True):
+        check_equal(o, data[spec.chunk_slices(c)], f"{what} chunk {c}")
+
+
 def chunk_loop(
     lib: Lib,
     *,
@@ -105,8 +114,7 @@ def chunk_loop(
 
             t, out = loop.run_until_complete(_timed(one_at_a_time()))
     if check:
-        for o, c in zip(out, coords, strict=True):
-            check_equal(o, data[spec.chunk_slices(c)], f"{lib.label} {mode} chunk {c}")
+        check_chunks(out, coords, data, spec, f"{lib.label} {mode}")
     return t
 
 
@@ -126,8 +134,7 @@ def gather_all(
         h = lib.open(loc)
         t, out = loop.run_until_complete(_timed(lib.read_all_chunks_async(h, coords, spec)))
     if check:
-        for o, c in zip(out, coords, strict=True):
-            check_equal(o, data[spec.chunk_slices(c)], f"{lib.label} chunk {c}")
+        check_chunks(out, coords, data, spec, lib.label)
     return t
 
 

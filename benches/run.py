@@ -62,7 +62,7 @@ from libs import (  # noqa: E402
 )
 from remote import RemoteLib, ensure_env  # noqa: E402
 from report import Row, Table, Target, fmt_targets  # noqa: E402
-from reps import OPS, check_equal  # noqa: E402
+from reps import OPS, check_chunks, check_equal  # noqa: E402
 
 ALL_CASES = ["a", "a2", "b", "c", "d", "e", "f"]
 Rep = Callable[[bool], float]  # one timed run; the flag asks it to check its result too
@@ -490,8 +490,7 @@ def case_c(ctx: Ctx) -> None:
                 out = ref_read_chunk_loop(loc.path, spec, coords)
                 t = time.perf_counter() - t0
                 if check:
-                    for o, c in zip(out, coords, strict=True):
-                        check_equal(o, data[spec.chunk_slices(c)], "reference loop")
+                    check_chunks(out, coords, data, spec, "reference loop")
                 return t
 
             entries.append(
