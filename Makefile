@@ -1,21 +1,49 @@
-# One entry point for newcomers and CI. Every target installs what it needs first.
+# One entry point for newcomers and CI. Every target installs what it needs first, into the
+# project environment .venv, with the versions pinned in uv.lock (nothing from the system
+# interpreter's site-packages is used; a fresh machine needs only python3, cargo and make).
 PYTHON ?= python3
-PIP := $(PYTHON) -m pip --disable-pip-version-check
+VENV := $(CURDIR)/.venv
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+PY := $(VENV)/bin/python
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
+export VIRTUAL_ENV := $(VENV)
+export PATH := $(VENV)/bin:$(PATH)
+export UV_PYTHON_DOWNLOADS := never
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k interop -x"`.
 PYTEST_ARGS ?=
+# The lock groups each target installs (pyproject.toml [dependency-groups]).
+GROUPS_RUN := --group build
+GROUPS_TEST := --group build --group test --group dev
+GROUPS_BENCH := --group build --group bench
+GROUPS_DOCS := --group build --group docs
 
-.PHONY: deps build example test test-rust test-python check ci bench
+.PHONY: example test test-rust test-python check ci bench lock build deps-run deps-test \
+	deps-bench deps-docs
 
-# Python dependencies plus an editable install, which builds the extension (release, once).
-deps:
-	$(PIP) install --quiet "maturin>=1.7,<2"
-	$(PIP) install --quiet --no-build-isolation -e ".[test,dev]"
+# uv itself, bootstrapped with the machine's bare Python into the project environment; the
+# same version is in the lock's build group, so `uv sync` keeps it.
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-cache-dir "uv==$(UV_VERSION)"
 
-build: deps
+# `uv sync --locked` fails if uv.lock is out of date with pyproject.toml instead of re-resolving.
+deps-run: $(UV)
+	$(UV) sync --locked $(GROUPS_RUN)
+deps-test: $(UV)
+	$(UV) sync --locked $(GROUPS_TEST)
+deps-bench: $(UV)
+	$(UV) sync --locked $(GROUPS_BENCH)
+deps-docs: $(UV)
+	$(UV) sync --locked $(GROUPS_DOCS)
 
-example: deps
-	$(PYTHON) examples/quickstart.py
+# The extension, built once (release) and installed editable into .venv.
+build:
+	$(VENV)/bin/maturin develop --release --uv --quiet
+
+example: deps-run
+	$(MAKE) build
+	$(PY) examples/quickstart.py
 
 test-rust:
 	cargo test -p zarrbridge-core --release
@@ -23,25 +51,32 @@ test-rust:
 # The data tests run a second time with zarrs running every codec (ZARRBRIDGE_FAST_CODECS=0),
 # so both codec paths stay held to zarr-python, tensorstore and each other (exit 5: PYTEST_ARGS
 # selected none of them).
-test-python: deps
-	$(PYTHON) -m pytest tests $(PYTEST_ARGS)
-	ZARRBRIDGE_FAST_CODECS=0 $(PYTHON) -m pytest $(PYTEST_ARGS) tests/test_interop_zarr_python.py \
+test-python:
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+	ZARRBRIDGE_FAST_CODECS=0 $(PY) -m pytest $(PYTEST_ARGS) tests/test_interop_zarr_python.py \
 		tests/test_api_chunks_regions.py tests/test_region_properties.py || [ $$? -eq 5 ]
 
-test: test-rust test-python
+test: deps-test
+	$(MAKE) build
+	$(MAKE) test-rust test-python
 
-check: deps
+check: deps-test
+	$(MAKE) build
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --release -- -D warnings
-	$(PYTHON) -m ruff check python tests examples scripts
-	$(PYTHON) -m ruff format --check python tests examples scripts
-	$(PYTHON) -m mypy
-	$(PYTHON) -m mypy.stubtest zarrbridge._native
+	$(PY) -m ruff check python tests examples scripts
+	$(PY) -m ruff format --check python tests examples scripts
+	$(PY) -m mypy
+	$(PY) -m mypy.stubtest zarrbridge._native
 
 ci: check test
 
-# Benchmarks against zarr-python, zarrs-python and tensorstore (see benches/README.md), e.g.
-# `make bench BENCH_ARGS="--quick"` or `make bench BENCH_ARGS="--cases a,c --json out.json"`.
-bench: deps
-	$(PIP) install --quiet -r benches/requirements.txt
-	$(PYTHON) benches/run.py $(BENCH_ARGS)
+# Benchmarks against zarr-python, zarrs-python, tensorstore and zarrista (benches/README.md),
+# e.g. `make bench BENCH_ARGS="--quick"` or `make bench BENCH_ARGS="--cases a,c --json out.json"`.
+bench: deps-bench
+	$(MAKE) build
+	$(PY) benches/run.py $(BENCH_ARGS)
+
+# Re-resolve uv.lock after editing a range in pyproject.toml (`make lock UPGRADE=1` upgrades all).
+lock: $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade,)
