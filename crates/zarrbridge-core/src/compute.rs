@@ -23,7 +23,7 @@ where
         let _ = tx.send(run_caught(job));
     });
     rx.await
-        .map_err(|_| Error::Codec("codec work was dropped before it finished".into()))?
+        .map_err(|_| Error::codec("codec work was dropped before it finished"))?
 }
 
 /// How much work (bytes of one decoded chunk, or of one small file) a blocking call may do in
@@ -81,7 +81,7 @@ fn run_caught<T>(job: impl FnOnce() -> Result<T>) -> Result<T> {
             .map(ToString::to_string)
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
-        Err(Error::Codec(format!("internal error in codec work: {msg}")))
+        Err(Error::codec(format!("internal error in codec work: {msg}")))
     })
 }
 

@@ -1,13 +1,23 @@
 //! The one error type of the core crate.
 //!
 //! Each variant maps to one Python exception class (see `python/zarrbridge/errors.py`), so the
-//! variant is chosen by what the caller can do about it, not by where it happened.
+//! variant is chosen by what the caller can do about it, not by where it happened. Failures of
+//! other libraries (zarrs, `object_store`, the file system, a store written in Python) are
+//! kept as the variant's `source`, so the binding can chain the Python exception from the real
+//! cause, or raise a Python store's own exception again.
 
 use zarrs::array::{ArrayCreateError, ArrayError, CodecError};
+use zarrs::plugin::PluginCreateError;
 use zarrs::storage::StorageError;
+
+use crate::store::Redactor;
+
+/// The cause of an error: any error of another library, kept whole.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in a zarrbridge operation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A node path or store key is malformed (`..`, `.`, backslash, control characters).
     #[error("invalid path {path:?}: {reason}")]
@@ -24,8 +34,14 @@ pub enum Error {
     #[error("{0}")]
     NodeExists(String),
     /// A metadata document is malformed or describes something invalid.
-    #[error("{0}")]
-    Metadata(String),
+    #[error("{message}")]
+    Metadata {
+        /// What is wrong, naming the node.
+        message: String,
+        /// The parser's or zarrs' own error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// Data given for a write does not fit the array (size, shape or type).
     #[error("{0}")]
     InvalidData(String),
@@ -43,12 +59,108 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
     /// Encoding or decoding a chunk failed.
-    #[error("{0}")]
-    Codec(String),
+    #[error("{message}")]
+    Codec {
+        /// What failed.
+        message: String,
+        /// The codec's own error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The store failed (I/O, permissions, network).
-    #[error("{0}")]
-    Store(String),
+    #[error("{message}")]
+    Store {
+        /// What failed, naming the store (secrets removed) and the key.
+        message: String,
+        /// The storage's own error (secrets removed from its text, see [`Redacted`]).
+        #[source]
+        source: Option<Redacted>,
+    },
 }
+
+impl Error {
+    /// A metadata error with no underlying error.
+    pub fn metadata(message: impl Into<String>) -> Self {
+        Self::Metadata {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A codec error with no underlying error.
+    pub fn codec(message: impl Into<String>) -> Self {
+        Self::Codec {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A store error with no underlying error.
+    pub fn store(message: impl Into<String>) -> Self {
+        Self::Store {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A store error caused by `cause`: the message is `context: cause`, and both have
+    /// `redactor`'s secrets removed.
+    pub fn store_caused(context: &str, cause: impl Into<Cause>, redactor: &Redactor) -> Self {
+        let cause = Redacted::new(cause.into(), redactor);
+        Self::Store {
+            message: redactor.redact(&format!("{context}: {cause}")),
+            source: Some(cause),
+        }
+    }
+
+    /// The same error with `prefix` put before its message (`"array /a: "`).
+    #[must_use]
+    pub fn context(self, prefix: &str) -> Self {
+        match self {
+            Self::Metadata { message, source } => Self::Metadata {
+                message: format!("{prefix}{message}"),
+                source,
+            },
+            Self::Unsupported(message) => Self::Unsupported(format!("{prefix}{message}")),
+            other => other,
+        }
+    }
+}
+
+/// Another library's error whose text may hold a store's secrets (a URL with a password, a
+/// signed request): shown only through the redacted text. The original stays available to
+/// programs that inspect it ([`Redacted::original`]); it is deliberately not its `source()`,
+/// so that printing an error chain never shows the unredacted text.
+#[derive(Debug)]
+pub struct Redacted {
+    text: String,
+    original: Cause,
+}
+
+impl Redacted {
+    /// Keep `original`, showing its text with `redactor`'s secrets removed.
+    #[must_use]
+    pub fn new(original: Cause, redactor: &Redactor) -> Self {
+        Self {
+            text: redactor.redact(&original.to_string()),
+            original,
+        }
+    }
+
+    /// The error as the other library returned it.
+    #[must_use]
+    pub fn original(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.original
+    }
+}
+
+impl std::fmt::Display for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Redacted {}
 
 /// Result alias of the core crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -56,11 +168,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<StorageError> for Error {
     fn from(e: StorageError) -> Self {
         match e {
-            StorageError::InvalidMetadata(key, msg) => {
-                Error::Metadata(format!("invalid metadata at {key}: {msg}"))
-            }
+            StorageError::InvalidMetadata(ref key, ref msg) => Error::Metadata {
+                message: format!("invalid metadata at {key}: {msg}"),
+                source: Some(Box::new(e)),
+            },
             StorageError::Unsupported(msg) => Error::Unsupported(msg),
-            other => Error::Store(other.to_string()),
+            other => Error::Store {
+                message: other.to_string(),
+                source: Some(Redacted::new(Box::new(other), &Redactor::default())),
+            },
         }
     }
 }
@@ -69,7 +185,10 @@ impl From<CodecError> for Error {
     fn from(e: CodecError) -> Self {
         match e {
             CodecError::StorageError(s) => s.into(),
-            other => Error::Codec(other.to_string()),
+            other => Error::Codec {
+                message: other.to_string(),
+                source: Some(Box::new(other)),
+            },
         }
     }
 }
@@ -82,19 +201,66 @@ impl From<ArrayError> for Error {
             ArrayError::InvalidChunkGridIndicesError(idx) => Error::ChunkIndex(format!(
                 "chunk coordinates {idx:?} are outside the chunk grid"
             )),
-            other => Error::Codec(other.to_string()),
+            other => Error::Codec {
+                message: other.to_string(),
+                source: Some(Box::new(other)),
+            },
         }
     }
 }
 
+/// Whether zarrs could not build a plugin (data type, codec, ...) because it does not know it.
+fn plugin_unsupported(e: &PluginCreateError) -> bool {
+    matches!(e, PluginCreateError::Unsupported(_))
+}
+
 impl From<ArrayCreateError> for Error {
     fn from(e: ArrayCreateError) -> Self {
-        let msg = e.to_string();
-        let lower = msg.to_lowercase();
-        if lower.contains("unsupported") || lower.contains("not supported") {
-            Error::Unsupported(msg)
+        let unsupported = match &e {
+            ArrayCreateError::AdditionalFieldUnsupportedError(_)
+            | ArrayCreateError::UnsupportedZarrV2Array(_)
+            | ArrayCreateError::StorageError(StorageError::Unsupported(_)) => true,
+            ArrayCreateError::DataTypeCreateError(p)
+            | ArrayCreateError::CodecsCreateError(p)
+            | ArrayCreateError::StorageTransformersCreateError(p)
+            | ArrayCreateError::ChunkGridCreateError(p)
+            | ArrayCreateError::ChunkKeyEncodingCreateError(p) => plugin_unsupported(p),
+            _ => false,
+        };
+        if unsupported {
+            Error::Unsupported(e.to_string())
         } else {
-            Error::Metadata(msg)
+            Error::Metadata {
+                message: e.to_string(),
+                source: Some(Box::new(e)),
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+    use crate::store::Redactor;
+
+    #[test]
+    fn a_store_error_keeps_its_cause_with_the_secrets_removed() {
+        let redactor = Redactor::new(vec!["hunter2".into()]);
+        let cause = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "hunter2 refused");
+        let err = Error::store_caused("memory://x (key \"k\")", cause, &redactor);
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let Error::Store {
+            source: Some(source),
+            ..
+        } = &err
+        else {
+            panic!("expected a store error with a source, got {err:?}");
+        };
+        assert!(!source.to_string().contains("hunter2"));
+        let io = source
+            .original()
+            .downcast_ref::<std::io::Error>()
+            .expect("the original io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
     }
 }

@@ -43,12 +43,13 @@ impl ArrayHandle {
     /// types zarrs does not know.
     #[allow(clippy::needless_pass_by_value)] // the document is the handle's input, taken whole
     pub fn from_metadata(store: Store, path: NodePath, doc: Value) -> Result<Self> {
-        let invalid = |e: serde_json::Error| {
-            Error::Metadata(format!(
+        let invalid = |e: serde_json::Error| Error::Metadata {
+            message: format!(
                 "invalid array metadata for {} in {}: {e}",
                 path,
                 store.url()
-            ))
+            ),
+            source: Some(e.into()),
         };
         let transformers = doc.get("storage_transformers").and_then(Value::as_array);
         if transformers.is_some_and(|t| !t.is_empty()) {
@@ -60,7 +61,7 @@ impl ArrayHandle {
             Some(3) => ArrayMetadata::V3(serde_json::from_value(doc.clone()).map_err(invalid)?),
             Some(2) => ArrayMetadata::V2(serde_json::from_value(doc.clone()).map_err(invalid)?),
             _ => {
-                return Err(Error::Metadata(format!(
+                return Err(Error::metadata(format!(
                     "array metadata for {path} lacks \"zarr_format\": 2 or 3"
                 )))
             }
@@ -70,11 +71,7 @@ impl ArrayHandle {
             &format!("/{}", path.as_str()),
             metadata,
         )
-        .map_err(|e| match Error::from(e) {
-            Error::Metadata(m) => Error::Metadata(format!("array {path}: {m}")),
-            Error::Unsupported(m) => Error::Unsupported(format!("array {path}: {m}")),
-            other => other,
-        })?;
+        .map_err(|e| Error::from(e).context(&format!("array {path}: ")))?;
         let element = ElementType::of(array.data_type()).ok();
         let fast = if fast_codecs_enabled() {
             detect_fast(&array, element)
@@ -258,7 +255,7 @@ impl GroupHandle {
             (Some(3), Some(Value::String(t))) if t == "group" => {}
             (Some(2), _) => {}
             _ => {
-                return Err(Error::Metadata(format!(
+                return Err(Error::metadata(format!(
                     "invalid group metadata for {path} in {}",
                     store.url()
                 )))

@@ -138,7 +138,7 @@ impl SharedOut {
     /// Every byte must have been written.
     pub(crate) unsafe fn into_vec(self: Arc<Self>) -> Result<Option<Vec<u8>>> {
         let this = Arc::try_unwrap(self)
-            .map_err(|_| Error::Codec("read buffer still shared after the read".into()))?;
+            .map_err(|_| Error::codec("read buffer still shared after the read"))?;
         let len = this.cells.len();
         Ok(match this.owner {
             Owner::Vec(mut v) => {
@@ -233,11 +233,11 @@ pub(crate) fn decode_into_target(
     let out_shape = target.shape().to_vec();
     // SAFETY: chunks partition the array, so the regions of different jobs are disjoint.
     let mut view = unsafe { ArrayBytesFixedDisjointView::new(out.cells, elem, &out_shape, in_out) }
-        .map_err(|e| Error::Codec(e.to_string()))?;
+        .map_err(|e| Error::codec(e.to_string()))?;
     let Some(encoded) = encoded else {
         return view
             .fill(array.fill_value_bytes())
-            .map_err(|e| Error::Codec(e.to_string()));
+            .map_err(|e| Error::codec(e.to_string()));
     };
     let chunk_shape = za.chunk_shape(coords)?;
     let whole = in_chunk.start().iter().all(|&s| s == 0) && in_chunk.shape() == chunk.shape();
@@ -437,7 +437,7 @@ fn merge_and_encode(
                 options,
             )?
             .into_fixed()
-            .map_err(|e| Error::Codec(e.to_string()))?
+            .map_err(|e| Error::codec(e.to_string()))?
             .into_owned(),
         // Every element is overwritten below: skip the fill-value pass (zeroed memory is
         // handed out lazily by the allocator).

@@ -45,8 +45,10 @@ pub struct NodeDoc {
 }
 
 fn parse_json(store: &Store, key: &str, bytes: &[u8]) -> Result<Value> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Error::Metadata(format!("{key} in {} is not valid JSON: {e}", store.url())))
+    serde_json::from_slice(bytes).map_err(|e| Error::Metadata {
+        message: format!("{key} in {} is not valid JSON: {e}", store.url()),
+        source: Some(e.into()),
+    })
 }
 
 /// Read the metadata document of the node at `path`; `None` when there is none.
@@ -61,7 +63,7 @@ pub async fn read_node_doc(store: &Store, path: &NodePath) -> Result<Option<Node
             Some("array") => NodeKind::Array,
             Some("group") => NodeKind::Group,
             _ => {
-                return Err(Error::Metadata(format!(
+                return Err(Error::metadata(format!(
                     "{key} in {} has no valid \"node_type\"",
                     store.url()
                 )))
@@ -90,7 +92,7 @@ pub async fn read_node_doc(store: &Store, path: &NodePath) -> Result<Option<Node
             map.insert("attributes".into(), attributes);
         }
         _ => {
-            return Err(Error::Metadata(format!(
+            return Err(Error::metadata(format!(
                 "{key} or its .zattrs in {} is not a JSON object",
                 store.url()
             )))
@@ -103,7 +105,7 @@ async fn write_node_doc(store: &Store, path: &NodePath, kind: NodeKind, doc: &Va
     let pretty = |v: &Value| -> Result<bytes::Bytes> {
         serde_json::to_vec_pretty(v)
             .map(bytes::Bytes::from)
-            .map_err(|e| Error::Metadata(e.to_string()))
+            .map_err(|e| Error::metadata(e.to_string()))
     };
     if doc.get("zarr_format").and_then(Value::as_u64) == Some(3) {
         return store.set(&path.key(ZARR_JSON), pretty(doc)?).await;
@@ -220,7 +222,7 @@ pub async fn create_group(
 ) -> Result<GroupHandle> {
     let path = NodePath::parse(path)?;
     if zarr_format != 2 && zarr_format != 3 {
-        return Err(Error::Metadata(format!(
+        return Err(Error::metadata(format!(
             "zarr_format must be 2 or 3, not {zarr_format}"
         )));
     }
@@ -352,14 +354,14 @@ pub async fn update_attributes(
     let map = current
         .doc
         .as_object_mut()
-        .ok_or_else(|| Error::Metadata(format!("metadata of {path} is not a JSON object")))?;
+        .ok_or_else(|| Error::metadata(format!("metadata of {path} is not a JSON object")))?;
     let attrs = map
         .entry("attributes")
         .or_insert_with(|| Value::Object(Map::new()));
     match attrs {
         Value::Object(existing) => existing.extend(attributes),
         _ => {
-            return Err(Error::Metadata(format!(
+            return Err(Error::metadata(format!(
                 "attributes of {path} are not a JSON object"
             )))
         }

@@ -36,7 +36,7 @@ impl ArraySpec {
     /// # Errors
     /// [`Error::Metadata`] when a key has the wrong type.
     pub fn from_json(value: &Value) -> Result<Self> {
-        let bad = |key: &str, why: &str| Error::Metadata(format!("array spec {key:?}: {why}"));
+        let bad = |key: &str, why: &str| Error::metadata(format!("array spec {key:?}: {why}"));
         let shape_of = |key: &str| -> Result<Option<Vec<u64>>> {
             match value.get(key) {
                 None | Some(Value::Null) => Ok(None),
@@ -130,7 +130,7 @@ impl ArraySpec {
             Some(shards) => {
                 check_shape("shards", shards, ndim)?;
                 if let Some(d) = (0..ndim).find(|&d| shards[d] % chunks[d] != 0) {
-                    return Err(Error::Metadata(format!(
+                    return Err(Error::metadata(format!(
                         "shard shape {shards:?} is not a multiple of chunk shape {chunks:?} \
                          (dimension {d})"
                     )));
@@ -160,7 +160,7 @@ impl ArraySpec {
         });
         if let Some(names) = &self.dimension_names {
             if names.len() != ndim {
-                return Err(Error::Metadata(format!(
+                return Err(Error::metadata(format!(
                     "{} dimension names for a {ndim}-dimensional array",
                     names.len()
                 )));
@@ -187,7 +187,7 @@ impl ArraySpec {
         }
         let mut compressors = compressors(&self.compressors, 2)?;
         if compressors.len() > 1 {
-            return Err(Error::Metadata(format!(
+            return Err(Error::metadata(format!(
                 "zarr_format=2 takes at most one compressor, got {}",
                 compressors.len()
             )));
@@ -213,13 +213,13 @@ impl ArraySpec {
 
 fn check_shape(what: &str, shape: &[u64], ndim: usize) -> Result<()> {
     if shape.len() != ndim {
-        return Err(Error::Metadata(format!(
+        return Err(Error::metadata(format!(
             "{what} {shape:?} has {} dimensions, the array has {ndim}",
             shape.len()
         )));
     }
     if shape.contains(&0) {
-        return Err(Error::Metadata(format!(
+        return Err(Error::metadata(format!(
             "{what} {shape:?} must be positive"
         )));
     }
@@ -261,7 +261,7 @@ fn codec_list(value: &Value, what: &str) -> Result<Vec<Value>> {
         Value::Null => Ok(Vec::new()),
         Value::Array(items) => Ok(items.clone()),
         Value::Object(_) => Ok(vec![value.clone()]),
-        _ => Err(Error::Metadata(format!(
+        _ => Err(Error::metadata(format!(
             "{what} must be a codec or a list of codecs"
         ))),
     }

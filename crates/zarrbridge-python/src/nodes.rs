@@ -13,7 +13,7 @@ use crate::store::PyStore;
 fn parse_json(what: &str, text: &str) -> PyResult<Value> {
     check(
         serde_json::from_str(text)
-            .map_err(|e| core::Error::Metadata(format!("{what} is not valid JSON: {e}"))),
+            .map_err(|e| core::Error::metadata(format!("{what} is not valid JSON: {e}"))),
     )
 }
 
@@ -21,7 +21,7 @@ fn parse_object(what: &str, text: &str) -> PyResult<Map<String, Value>> {
     match parse_json(what, text)? {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),
-        _ => Err(to_pyerr(core::Error::Metadata(format!(
+        _ => Err(to_pyerr(core::Error::metadata(format!(
             "{what} must be a JSON object"
         )))),
     }

@@ -1,10 +1,8 @@
 //! What the sync and the async Python store adapters share: the Python glue they call
-//! (`zarrbridge._pystore`), conversions of its results, and the side channel that carries a
-//! Python store's exception through zarrs (whose errors are strings) back to the caller.
+//! (`zarrbridge._pystore`), conversions of its results, and how a Python store's exception
+//! travels through zarrs (inside the storage error) back to the caller.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use pyo3::prelude::*;
@@ -12,62 +10,33 @@ use zarrs::storage::byte_range::ByteRange;
 use zarrs::storage::{StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix};
 
 use crate::buffer::HeldBuffer;
+use crate::errors::{HeldException, PythonException};
+use crate::runtime::GilPy;
 
-/// Exceptions kept for re-raising, oldest first; bounded so errors nobody converts (a failure
-/// zarrs swallowed) cannot pile up.
-const KEPT_ERRORS: usize = 256;
+/// A Python store's exception instance, released under the GIL wherever it is dropped.
+struct HeldPyErr(GilPy);
 
-#[derive(Default)]
-struct Kept {
-    errors: HashMap<u64, PyErr>,
-    order: VecDeque<u64>,
+impl HeldException for HeldPyErr {
+    fn restore(&self, py: Python<'_>) -> PyErr {
+        PyErr::from_value(self.0.bind(py).clone())
+    }
 }
 
-fn kept() -> &'static Mutex<Kept> {
-    static KEPT: OnceLock<Mutex<Kept>> = OnceLock::new();
-    KEPT.get_or_init(Mutex::default)
-}
-
-const MARKER: &str = "[python store error #";
-
-/// Keep a Python store's exception and return the storage error that refers to it: the
-/// binding's error conversion re-raises the original (see [`take_python_error`]).
+/// The storage error that carries a Python store's exception: the binding's error conversion
+/// raises the original again (see `errors::to_pyerr`).
 pub fn stash(err: PyErr) -> StorageError {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let id = NEXT.fetch_add(1, Ordering::Relaxed);
-    // Under the GIL throughout: an evicted exception is released here (see `GilPy`).
-    let text = Python::attach(|py| {
-        let value = err.value(py);
-        let name = value
+    Python::attach(|py| {
+        let value = err.into_value(py);
+        let bound = value.bind(py);
+        let name = bound
             .get_type()
             .qualname()
             .map_or_else(|_| "Exception".to_string(), |n| n.to_string());
-        let text = format!("{name}: {value}");
-        let mut kept = kept()
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        kept.errors.insert(id, err);
-        kept.order.push_back(id);
-        while kept.order.len() > KEPT_ERRORS {
-            if let Some(old) = kept.order.pop_front() {
-                kept.errors.remove(&old);
-            }
-        }
-        text
-    });
-    StorageError::Other(format!("{MARKER}{id}] {text}"))
-}
-
-/// The Python exception a library error message refers to, if it is still kept.
-pub fn take_python_error(message: &str) -> Option<PyErr> {
-    let start = message.find(MARKER)? + MARKER.len();
-    let end = start + message[start..].find(']')?;
-    let id: u64 = message[start..end].parse().ok()?;
-    kept()
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .errors
-        .remove(&id)
+        let text = format!("{name}: {bound}");
+        let held = HeldPyErr(GilPy::new(value.into_any()));
+        let carried = PythonException::new(text, Box::new(held));
+        StorageError::IOError(Arc::new(std::io::Error::other(carried)))
+    })
 }
 
 /// The glue module that speaks obspec to the Python store.

@@ -26,7 +26,7 @@ thread_local! {
 }
 
 fn zstd_error(e: &std::io::Error) -> Error {
-    Error::Codec(format!("zstd: {e}"))
+    Error::codec(format!("zstd: {e}"))
 }
 
 /// Decode `src` into `dst`, which it must fill exactly.
@@ -51,7 +51,7 @@ pub(crate) fn decompress_exact(compression: Compression, src: &[u8], dst: &mut [
     if written == dst.len() {
         Ok(())
     } else {
-        Err(Error::Codec(format!(
+        Err(Error::codec(format!(
             "a stored chunk decodes to {written} bytes, its shape needs {}",
             dst.len()
         )))

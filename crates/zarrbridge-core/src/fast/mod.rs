@@ -470,7 +470,7 @@ fn inner_subsets(shard: &ArraySubset, inner_shape: &[u64]) -> Result<Vec<ArraySu
         .map(|(s, i)| if s % i == 0 { Ok(s / i) } else { Err(()) })
         .collect::<std::result::Result<_, _>>()
         .map_err(|()| {
-            Error::Codec(format!(
+            Error::codec(format!(
                 "inner chunks {inner_shape:?} do not divide the shard {:?}",
                 shard.shape()
             ))

@@ -35,7 +35,7 @@ impl IndexFormat {
     /// the shard.
     pub(crate) fn parse(self, shard: &[u8], chunks: usize) -> Result<Vec<Entry>> {
         let size = self.size(chunks);
-        let bad = |what: String| Error::Codec(format!("invalid shard: {what}"));
+        let bad = |what: String| Error::codec(format!("invalid shard: {what}"));
         if shard.len() < size {
             return Err(bad(format!(
                 "{} bytes cannot hold an index of {size} bytes",

@@ -238,7 +238,7 @@ impl CloudDecl {
         let retry = self.retry.as_ref().map(RetrySpec::to_config);
         let redactor = self.redactor();
         let built = |r: object_store::Result<Arc<dyn ObjectStore>>| {
-            r.map_err(|e| Error::Store(redactor.redact(&e.to_string())))
+            r.map_err(|e| Error::store_caused("cannot build the store", e, &redactor))
         };
         let keys = service.config_keys();
         let store: Arc<dyn ObjectStore> = match service {

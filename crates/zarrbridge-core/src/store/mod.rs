@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use zarrs::storage::{AsyncReadableWritableListableStorage, StoreKey, StorePrefix};
 use zarrs_object_store::AsyncObjectStore;
 
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, Result};
 use crate::per_process::PerProcess;
 
 /// File operations in flight at once, per process. `object_store`'s file store runs each one
@@ -116,7 +116,13 @@ impl StoreDecl {
                     path.to_path_buf()
                 } else {
                     std::env::current_dir()
-                        .map_err(|e| Error::Store(format!("cannot resolve {url:?}: {e}")))?
+                        .map_err(|e| {
+                            Error::store_caused(
+                                &format!("cannot resolve {url:?}"),
+                                e,
+                                &Redactor::default(),
+                            )
+                        })?
                         .join(path)
                 };
                 Ok(Self::File {
@@ -174,7 +180,7 @@ impl StoreDecl {
             value
                 .get(name)
                 .and_then(Value::as_str)
-                .ok_or_else(|| Error::Metadata(format!("store declaration lacks {name:?}")))
+                .ok_or_else(|| Error::metadata(format!("store declaration lacks {name:?}")))
         };
         match field("kind")? {
             "file" => Self::from_url(&format!("file://{}", field("root")?)),
@@ -271,13 +277,13 @@ impl Store {
     pub fn new(decl: StoreDecl) -> Result<Self> {
         let object_store: Arc<dyn ObjectStore> = match &decl {
             StoreDecl::File { root } => {
-                std::fs::create_dir_all(root).map_err(|e| {
-                    Error::Store(format!("cannot create store root {}: {e}", root.display()))
-                })?;
-                let local = Arc::new(
-                    LocalFileSystem::new_with_prefix(root)
-                        .map_err(|e| Error::Store(e.to_string()))?,
-                );
+                let failed = |e: Cause| {
+                    let context = format!("cannot create store root {}", root.display());
+                    Error::store_caused(&context, e, &Redactor::default())
+                };
+                std::fs::create_dir_all(root).map_err(|e| failed(e.into()))?;
+                let local =
+                    Arc::new(LocalFileSystem::new_with_prefix(root).map_err(|e| failed(e.into()))?);
                 let mut store = Self::with_object_store(decl.clone(), local.clone());
                 store.local = Some(local);
                 return Ok(store);
@@ -328,15 +334,23 @@ impl Store {
         }
     }
 
-    /// A store error naming this store and key, with secrets removed.
+    /// A store error naming this store and key, with secrets removed; the storage's error is
+    /// kept as its cause.
     fn io_error(&self, key: &str, err: zarrs::storage::StorageError) -> Error {
-        match Error::from(err) {
-            Error::Store(msg) => Error::Store(
-                self.redactor
-                    .redact(&format!("{} (key {key:?}): {msg}", self.url())),
+        match err {
+            zarrs::storage::StorageError::InvalidMetadata(..)
+            | zarrs::storage::StorageError::Unsupported(_) => match Error::from(err) {
+                Error::Metadata { message, source } => Error::Metadata {
+                    message: self.redactor.redact(&message),
+                    source,
+                },
+                other => other,
+            },
+            other => Error::store_caused(
+                &format!("{} (key {key:?})", self.url()),
+                other,
+                &self.redactor,
             ),
-            Error::Metadata(msg) => Error::Metadata(self.redactor.redact(&msg)),
-            other => other,
         }
     }
 
@@ -374,7 +388,7 @@ impl Store {
         let permit = file_io_gate()
             .acquire()
             .await
-            .map_err(|e| Error::Store(format!("file I/O gate: {e}")))?;
+            .map_err(|e| Error::store(format!("file I/O gate: {e}")))?;
         Ok(Some(permit))
     }
 
@@ -417,23 +431,23 @@ impl Store {
     /// stay free to notice Ctrl-C.
     fn read_in_place(&self, local: &LocalFileSystem, key: &str, budget: usize) -> Result<InPlace> {
         store_key(key)?;
-        let failed =
-            |e: &dyn std::fmt::Display| Error::Store(format!("{} (key {key:?}): {e}", self.url()));
+        let context = || format!("{} (key {key:?})", self.url());
+        let failed = |e: Cause| Error::store_caused(&context(), e, &self.redactor);
         let path = local
             .path_to_filesystem(&object_store::path::Path::from(key))
-            .map_err(|e| failed(&e))?;
+            .map_err(|e| failed(e.into()))?;
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() && meta.len() <= budget as u64 => {}
             Ok(meta) if meta.is_dir() => return Ok(InPlace::Read(None)),
             Ok(_) => return Ok(InPlace::NotHere),
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(InPlace::Read(None)),
-            Err(e) => return Err(failed(&e)),
+            Err(e) => return Err(failed(e.into())),
         }
         match std::fs::read(&path) {
             Ok(bytes) => Ok(InPlace::Read(Some(bytes.into()))),
             // Deleted between stat and read.
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(InPlace::Read(None)),
-            Err(e) => Err(failed(&e)),
+            Err(e) => Err(failed(e.into())),
         }
     }
 
@@ -474,7 +488,7 @@ impl Store {
 
     /// Erase every key below `prefix` (`""` or ending in `/`).
     pub(crate) async fn erase_prefix(&self, prefix: &str) -> Result<()> {
-        let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
+        let key = StorePrefix::new(prefix).map_err(|e| Error::store(e.to_string()))?;
         let _permit = self.permit().await?;
         self.storage
             .erase_prefix(&key)
@@ -484,7 +498,7 @@ impl Store {
 
     /// The child prefixes directly below `prefix` (each ending in `/`).
     pub(crate) async fn list_dir(&self, prefix: &str) -> Result<Vec<String>> {
-        let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
+        let key = StorePrefix::new(prefix).map_err(|e| Error::store(e.to_string()))?;
         let _permit = self.permit().await?;
         let listing = self
             .storage

@@ -96,7 +96,7 @@ impl Store {
             spans.push(match *range {
                 ByteRange::FromStart(start, length) => {
                     if start > size || (start == size && length != Some(0)) {
-                        return Err(Error::Store(format!(
+                        return Err(Error::store(format!(
                             "{} (key {key:?}): range start {start} is past the end of the \
                              value ({size} bytes)",
                             self.url()
