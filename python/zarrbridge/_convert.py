@@ -1,14 +1,12 @@
-"""Pure-Python conversion of user input into what the native module accepts.
+"""numpy and Python-type glue: user input as the plain values the native module takes.
 
-No Zarr logic lives here beyond building the JSON spec of ``create_array``: metadata
-validation, selection normalisation and path rules are done in Rust.
+No Zarr rule lives here: data types, fill values, specs, metadata and paths are judged in Rust.
+What is here turns numpy scalars into Python ones, checks argument types (``TypeError``), and
+brings data to write into the array's dtype and shape with numpy's broadcasting.
 """
 
 from __future__ import annotations
 
-import enum
-import json
-import math
 import operator
 from collections.abc import Mapping, Sequence
 from types import EllipsisType
@@ -17,13 +15,8 @@ from typing import Any, SupportsIndex, TypeAlias, cast
 import numpy as np
 import numpy.typing as npt
 
-from zarrbridge.errors import (
-    ChunkIndexError,
-    InvalidDataError,
-    MetadataError,
-    SelectionError,
-    UnsupportedError,
-)
+from zarrbridge import _native as _ext
+from zarrbridge.errors import ChunkIndexError, InvalidDataError, SelectionError, UnsupportedError
 
 ShapeLike: TypeAlias = "SupportsIndex | Sequence[SupportsIndex]"
 """A shape: a sequence of ints, or a single int (for ``chunks``/``shards``: the same length in
@@ -41,83 +34,7 @@ SelectionLike: TypeAlias = "IndexLike | tuple[IndexLike, ...]"
 
 NativeSelection: TypeAlias = "tuple[int | slice | EllipsisType, ...]"
 
-# dtypes zarrbridge stores, as (kind, itemsize); strings, objects, datetimes, structured types
-# and extended precision are not supported (yet).
-_SUPPORTED_DTYPES = frozenset(
-    [("b", 1)]
-    + [(k, n) for k in "iu" for n in (1, 2, 4, 8)]
-    + [("f", 2), ("f", 4), ("f", 8), ("c", 8), ("c", 16)]
-)
-
-# Source dtype kind -> target dtype kinds it may be written to.
-_WRITABLE_KINDS = {
-    "b": "b",
-    "i": "iufc",
-    "u": "iufc",
-    "f": "fc",
-    "c": "c",
-}
-
-
-# --- JSON ---------------------------------------------------------------------------------
-
-
-def _json_default(obj: object) -> object:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, enum.Enum):  # zarr-python codec configurations hold enums
-        return obj.value
-    raise TypeError(f"{type(obj).__qualname__} is not JSON serialisable")
-
-
-def to_json(obj: object, what: str) -> str:
-    """Encode ``obj`` as strict JSON (numpy scalars allowed; NaN and infinities are not).
-
-    Raises:
-        TypeError: ``obj`` cannot be encoded; the message names ``what``.
-    """
-    try:
-        return json.dumps(obj, allow_nan=False, default=_json_default)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{what} must be JSON-serialisable: {e}") from None
-
-
-def attributes_dict(attributes: object, what: str = "attributes") -> dict[str, Any]:
-    """Check that ``attributes`` is a JSON-able dict with string keys and return a plain copy."""
-    if not isinstance(attributes, Mapping):
-        raise TypeError(f"{what} must be a dict, not {type(attributes).__qualname__}")
-    for key in attributes:
-        if not isinstance(key, str):
-            raise TypeError(f"{what} keys must be str, not {type(key).__qualname__}")
-    result: dict[str, Any] = json.loads(to_json(dict(attributes), what))
-    return result
-
-
-def attributes_json(attributes: object, what: str = "attributes") -> str:
-    """JSON text of a user attributes dict (``None`` means no attributes: ``{}``)."""
-    if attributes is None:
-        return "{}"
-    return to_json(attributes_dict(attributes, what), what)
-
-
-def metadata_json(metadata: object) -> str:
-    """JSON text of a user-given Zarr metadata document (``zarr.json`` or ``.zarray`` dict).
-
-    A non-finite or complex ``fill_value`` given as a number (as in zarr-python's metadata
-    dicts) is encoded the Zarr way (``"NaN"``, ``"Infinity"``, ``[re, im]``).
-    """
-    if not isinstance(metadata, Mapping):
-        raise TypeError(f"metadata must be a dict, not {type(metadata).__qualname__}")
-    doc = dict(metadata)
-    fill = doc.get("fill_value")
-    if fill is not None and not isinstance(fill, (str, list)):
-        doc["fill_value"] = fill_value_json(fill)
-    return to_json(doc, "metadata")
-
-
-# --- create_array spec --------------------------------------------------------------------
+# --- shapes ----------------------------------------------------------------------------------
 
 
 def _index(value: object, what: str) -> int:
@@ -129,90 +46,50 @@ def _index(value: object, what: str) -> int:
         raise TypeError(f"{what} must hold ints, not {type(value).__qualname__}") from None
 
 
-def shape_list(value: ShapeLike, what: str, ndim: int | None = None) -> list[int]:
-    """A shape as a list of ints; a single int is repeated ``ndim`` times (1 if unknown)."""
+def shape_arg(value: object, what: str) -> int | list[int] | None:
+    """A shape argument as Python ints: one int (the same length in every dimension), a list of
+    ints, or ``None`` (checked further in Rust).
+
+    Raises:
+        TypeError: an item is not an integer.
+    """
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return [_index(v, what) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_index(v, what) for v in value.tolist()]
-    return [_index(value, what)] * (1 if ndim is None else ndim)
+    return _index(value, what)
 
 
-def native_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
-    """``np.dtype(dtype)``, rejecting the dtypes zarrbridge cannot store.
-
-    Raises:
-        UnsupportedError: strings, bytes, objects, datetimes, structured or extended types.
-    """
-    dt = np.dtype(dtype)
-    if (dt.kind, dt.itemsize) not in _SUPPORTED_DTYPES or dt.fields is not None:
-        raise UnsupportedError(
-            f"dtype {dt} is not supported; use bool, (u)int8-64, float16/32/64 or complex64/128"
-        )
-    return dt
+def dtype_str(dtype: npt.DTypeLike) -> str:
+    """numpy's type string of anything ``np.dtype`` accepts (``"<u2"``), for Rust to judge."""
+    return np.dtype(dtype).str
 
 
-def _float_json(x: float) -> float | str:
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    return x
-
-
-def fill_value_json(value: object, dtype: np.dtype[Any] | None = None) -> object:
-    """A fill value as JSON: NaN/infinities as strings, complex as ``[re, im]``.
-
-    With ``dtype``, a number is first cast to it by the rules of writes (within the dtype kind
-    family, integers in range), so e.g. ``0`` for a complex array becomes ``[0.0, 0.0]``.
-    Strings pass through unchanged, for Rust to interpret.
-
-    Raises:
-        MetadataError: the number cannot be stored in ``dtype``.
-        TypeError: the value is not a number, bool, string or None.
-    """
-    if value is None or isinstance(value, str):
-        return value
-    if dtype is not None:
-        try:
-            value = data_for_write(value, dtype, ())
-        except InvalidDataError as e:
-            raise MetadataError(f"fill_value {value!r} cannot be stored as {dtype}: {e}") from None
+def fill_arg(value: object) -> object:
+    """A fill value with numpy scalars as Python scalars (Rust casts it to the array's type)."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return _float_json(float(value))
-    if isinstance(value, (complex, np.complexfloating)):
-        c = complex(value)
-        return [_float_json(c.real), _float_json(c.imag)]
-    raise TypeError(f"fill_value must be a number, bool or None, not {type(value).__qualname__}")
+    return value.item() if isinstance(value, np.generic) else value
 
 
-def _codec_dict(codec: object, what: str) -> dict[str, Any]:
+def _codec_dict(codec: object, what: str) -> object:
     if isinstance(codec, Mapping):
-        config = dict(codec)
-    elif callable(getattr(codec, "to_dict", None)):  # zarr-python codec
-        config = codec.to_dict()  # type: ignore[attr-defined]
-    elif callable(getattr(codec, "get_config", None)):  # numcodecs codec
-        config = codec.get_config()  # type: ignore[attr-defined]
-    else:
-        raise TypeError(
-            f"{what} must hold dicts, zarr-python codecs or numcodecs codecs, "
-            f"not {type(codec).__qualname__}"
-        )
-    if not isinstance(config, dict):
-        raise TypeError(f"{what}: {type(codec).__qualname__} did not describe itself as a dict")
-    return config
+        return dict(codec)
+    if callable(getattr(codec, "to_dict", None)):  # zarr-python codec
+        return codec.to_dict()  # type: ignore[attr-defined]
+    if callable(getattr(codec, "get_config", None)):  # numcodecs codec
+        return codec.get_config()  # type: ignore[attr-defined]
+    raise TypeError(
+        f"{what} must hold dicts, zarr-python codecs or numcodecs codecs, "
+        f"not {type(codec).__qualname__}"
+    )
 
 
-def codecs_json(codecs: CodecsLike, what: str, *, allow_auto: bool) -> object:
-    """``"auto"`` (if allowed), ``None`` for no codecs, else a list of codec dicts."""
+def codecs_arg(codecs: CodecsLike, what: str, *, allow_auto: bool) -> object:
+    """``"auto"`` (if allowed), ``None`` for no codecs, else a list of codec configurations
+    (zarr-python's and numcodecs' codec objects describe themselves as dicts)."""
     if isinstance(codecs, str):
         if allow_auto and codecs == "auto":
             return "auto"
@@ -225,7 +102,7 @@ def codecs_json(codecs: CodecsLike, what: str, *, allow_auto: bool) -> object:
     return [_codec_dict(codecs, what)]
 
 
-def dimension_names_json(names: object) -> list[str | None] | None:
+def dimension_names_arg(names: object) -> list[str | None] | None:
     """Dimension names as a list of ``str | None``."""
     if names is None:
         return None
@@ -239,79 +116,16 @@ def dimension_names_json(names: object) -> list[str | None] | None:
     return list(names)
 
 
-def spec_json(
-    *,
-    shape: ShapeLike | None,
-    dtype: npt.DTypeLike | None,
-    chunks: ShapeLike | None,
-    shards: ShapeLike | None,
-    fill_value: object,
-    compressors: CodecsLike,
-    filters: CodecsLike,
-    zarr_format: int,
-    attributes: Mapping[str, Any] | None,
-    dimension_names: Sequence[str | None] | None,
-    metadata: Mapping[str, Any] | None,
-) -> str:
-    """The ``spec_json`` argument of native ``create_array`` (see docs/API.md).
-
-    Raises:
-        TypeError: a required keyword is missing, ``metadata`` is combined with array keywords,
-            or an argument has the wrong type.
-        UnsupportedError: the dtype is not supported.
-    """
-    if metadata is not None:
-        given = [
-            name
-            for name, value in (
-                ("shape", shape),
-                ("dtype", dtype),
-                ("chunks", chunks),
-                ("shards", shards),
-                ("fill_value", fill_value),
-                ("filters", filters),
-                ("attributes", attributes),
-                ("dimension_names", dimension_names),
-            )
-            if value is not None
-        ]
-        if not (isinstance(compressors, str) and compressors == "auto"):
-            given.append("compressors")
-        if zarr_format != 3 and zarr_format != metadata.get("zarr_format"):
-            given.append("zarr_format")
-        if given:
-            raise TypeError(f"metadata= replaces the array keywords; do not also pass {given}")
-        return '{"metadata":' + metadata_json(metadata) + "}"
-    if shape is None:
-        raise TypeError("create_array() missing required keyword argument: 'shape'")
-    if dtype is None:
-        raise TypeError("create_array() missing required keyword argument: 'dtype'")
-    shape_ = shape_list(shape, "shape")
-    ndim = len(shape_)
-    dt = native_dtype(dtype)
-    spec = {
-        "shape": shape_,
-        "dtype": dt.str,
-        "chunks": None if chunks is None else shape_list(chunks, "chunks", ndim),
-        "shards": None if shards is None else shape_list(shards, "shards", ndim),
-        "fill_value": fill_value_json(fill_value, dt),
-        "compressors": codecs_json(compressors, "compressors", allow_auto=True),
-        "filters": codecs_json(filters, "filters", allow_auto=False),
-        "zarr_format": _index(zarr_format, "zarr_format"),
-        "attributes": None if attributes is None else attributes_dict(attributes),
-        "dimension_names": dimension_names_json(dimension_names),
-    }
-    return to_json(spec, "create_array arguments")
-
-
 # --- data, selections, coordinates ---------------------------------------------------------
 
 
-def data_for_write(value: object, dtype: np.dtype[Any], shape: tuple[int, ...]) -> npt.NDArray[Any]:
+def data_for_write(
+    value: object, dtype: np.dtype[Any], shape: tuple[int, ...], kinds: str
+) -> npt.NDArray[Any]:
     """A C-contiguous array of exactly ``dtype`` and ``shape`` holding ``value``.
 
-    ``value`` follows numpy broadcasting and is cast within its dtype kind family (bool->bool,
-    int->int/float/complex, float->float/complex, complex->complex).
+    ``value`` follows numpy broadcasting and is cast if its dtype kind is one of ``kinds`` (the
+    array's rule, from Rust: a kind family casts up, never down).
 
     Raises:
         InvalidDataError: the dtype kinds are incompatible, an integer does not fit the target
@@ -327,7 +141,7 @@ def data_for_write(value: object, dtype: np.dtype[Any], shape: tuple[int, ...]) 
     src = arr.dtype
     if src == dtype and arr.shape == shape and arr.flags.c_contiguous:
         return arr
-    if dtype.kind not in _WRITABLE_KINDS.get(src.kind, ""):
+    if src.kind not in kinds:
         raise InvalidDataError(f"cannot write data of dtype {src} to an array of dtype {dtype}")
     if src.kind in "iu" and dtype.kind in "iu" and arr.size and not np.can_cast(src, dtype):
         info = np.iinfo(dtype)
@@ -444,3 +258,42 @@ def coords_list(coords: object) -> list[int]:
         if not 0 <= c <= _I64_MAX:
             raise ChunkIndexError(f"chunk coordinates {tuple(result)} are outside the chunk grid")
     return result
+
+
+# --- native arguments and results ------------------------------------------------------------
+
+
+def native_array(array: object) -> _ext.ArrayHandle:
+    """The native handle of a :class:`zarrbridge.Array`.
+
+    Raises:
+        TypeError: ``array`` is not an Array.
+    """
+    native = getattr(array, "_native", None)
+    if not isinstance(native, _ext.ArrayHandle):
+        raise TypeError(f"expected a zarrbridge.Array, not {type(array).__qualname__}")
+    return native
+
+
+def as_buffer(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``arr`` as the native side takes buffers: C-contiguous, of the exact byte size. A 0-d
+    array exports no shape through the buffer protocol, which it rejects; a 1-element view has
+    the same bytes."""
+    return arr.reshape(1) if arr.ndim == 0 else arr
+
+
+def none(result: object) -> None:
+    return None
+
+
+def ndarray(buf: _ext.NdBuffer) -> npt.NDArray[Any]:
+    """A decoded result as numpy array, zero copy (numpy views the Rust-owned buffer)."""
+    return np.asarray(cast("npt.ArrayLike", buf))
+
+
+def ndarrays(bufs: list[_ext.NdBuffer]) -> list[npt.NDArray[Any]]:
+    return [np.asarray(cast("npt.ArrayLike", b)) for b in bufs]
+
+
+def filled(out: npt.NDArray[Any], result: object) -> npt.NDArray[Any]:
+    return out

@@ -7,7 +7,7 @@ once from a Rust thread (never after ``Task.cancel()``).
 """
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import EllipsisType, ModuleType
 from typing import Any, TypeAlias, final
 
@@ -21,6 +21,7 @@ __all__ = [
     "GroupHandle",
     "NdBuffer",
     "Ready",
+    "RustError",
     "Store",
     "Task",
     "array_from_metadata",
@@ -29,6 +30,7 @@ __all__ = [
     "delete_chunk",
     "delete_node",
     "exceptions",
+    "group_from_metadata",
     "list_children",
     "mark_store_loop_thread",
     "open_array",
@@ -63,20 +65,32 @@ _Callback: TypeAlias = Callable[[Any, BaseException | None], None]
 # numpy arrays only satisfy the Buffer protocol for type checkers from Python 3.12 on.
 _BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
 _Selection: TypeAlias = tuple[int | slice | EllipsisType, ...]
+# JSON-shaped Python values: dicts with str keys, lists, str, int, finite float, bool, None
+# (numpy scalars and enums are taken by value). Rust converts them once, at the call.
+_Json: TypeAlias = Any
+_JsonDict: TypeAlias = Mapping[str, Any]
+
+class RustError(Exception):
+    """An error of a library below zarrbridge, chained as the cause of a zarrbridge error."""
+
+# --- stores (store.rs) ---------------------------------------------------------------------
 
 @final
 class Store:
     @staticmethod
-    def from_url(url: str, options_json: str | None = None) -> Store: ...
+    def from_url(url: str, options: _JsonDict | None = None) -> Store: ...
     @staticmethod
-    def from_object_store(object_store: Any, decl_json: str) -> Store: ...
+    def from_object_store(object_store: Any, declaration: _JsonDict) -> Store: ...
     @staticmethod
     def from_python_store(store: Any, asynchronous: bool, label: str) -> Store: ...
     @staticmethod
-    def from_declaration(decl_json: str) -> Store: ...
-    def declaration_json(self) -> str: ...
+    def from_declaration(declaration: _JsonDict) -> Store: ...
+    @property
+    def declaration(self) -> dict[str, Any]: ...
     @property
     def url(self) -> str: ...
+
+# --- node handles (handles.rs) --------------------------------------------------------------
 
 @final
 class ArrayHandle:
@@ -84,11 +98,14 @@ class ArrayHandle:
     def store(self) -> Store: ...
     @property
     def path(self) -> str: ...
-    def metadata_json(self) -> str: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
     @property
     def shape(self) -> tuple[int, ...]: ...
     @property
     def dtype(self) -> str: ...
+    @property
+    def writable_kinds(self) -> str: ...
     @property
     def chunk_shape(self) -> tuple[int, ...]: ...
     @property
@@ -109,9 +126,12 @@ class GroupHandle:
     def store(self) -> Store: ...
     @property
     def path(self) -> str: ...
-    def metadata_json(self) -> str: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
     @property
     def zarr_format(self) -> int: ...
+
+# --- data and the runtime (buffer.rs, runtime.rs, store_io.rs, pystore*.rs) ---------------
 
 @final
 class NdBuffer:
@@ -143,6 +163,7 @@ class Delivery:
 
 def mark_store_loop_thread() -> None: ...
 
+# --- store I/O (store_io.rs) ------------------------------------------------------------------
 # Raw key I/O (Store.get etc.). Ranges are (offset, length): offset None is a suffix of
 # `length` bytes, length None reads to the end.
 def store_get(store: Store, key: str, callback: _Callback | None = None) -> Bytes | Task | None: ...
@@ -163,20 +184,26 @@ def store_list_with_delimiter(
     store: Store, prefix: str, callback: _Callback | None = None
 ) -> tuple[list[str], list[tuple[str, int]]] | Task: ...
 def store_head(store: Store, key: str, callback: _Callback | None = None) -> int | Task | None: ...
-def array_from_metadata(store: Store, path: str, metadata_json: str) -> ArrayHandle: ...
 def shutdown() -> None: ...
-def selection_shape(array: ArrayHandle, selection: _Selection) -> tuple[int, ...]: ...
+
+# --- nodes (nodes.rs) ------------------------------------------------------------------------
+def array_from_metadata(store: Store, path: str, metadata: _JsonDict) -> ArrayHandle: ...
+def group_from_metadata(store: Store, path: str, metadata: _JsonDict) -> GroupHandle: ...
+
+# spec: the creation keywords of zarrbridge.create_array (shape and dtype as numpy's type string
+# required; chunks, shards, fill_value, compressors, filters, zarr_format, attributes,
+# dimension_names), or {"metadata": document}.
 def create_array(
     store: Store,
     path: str,
-    spec_json: str,
+    spec: dict[str, Any],
     overwrite: bool,
     callback: _Callback | None = None,
 ) -> ArrayHandle | Task: ...
 def create_group(
     store: Store,
     path: str,
-    attributes_json: str,
+    attributes: _JsonDict | None,
     zarr_format: int,
     overwrite: bool,
     callback: _Callback | None = None,
@@ -190,16 +217,21 @@ def open_group(
 def open_node(
     store: Store, path: str, callback: _Callback | None = None
 ) -> ArrayHandle | GroupHandle | Task: ...
-def read_metadata(store: Store, path: str, callback: _Callback | None = None) -> str | Task: ...
+def read_metadata(
+    store: Store, path: str, callback: _Callback | None = None
+) -> dict[str, Any] | Task: ...
 def list_children(
     store: Store, path: str, callback: _Callback | None = None
 ) -> list[ArrayHandle | GroupHandle] | Task: ...
 def delete_node(store: Store, path: str, callback: _Callback | None = None) -> Task | None: ...
 def update_attributes(
-    handle: ArrayHandle | GroupHandle,
-    attributes_json: str,
+    store: Store,
+    path: str,
+    attributes: _JsonDict,
     callback: _Callback | None = None,
 ) -> ArrayHandle | GroupHandle | Task: ...
+
+# --- chunks (chunks.rs) ----------------------------------------------------------------------
 def read_chunk(
     array: ArrayHandle,
     coords: Sequence[int],
@@ -226,6 +258,9 @@ def write_chunks(
 def delete_chunk(
     array: ArrayHandle, coords: Sequence[int], callback: _Callback | None = None
 ) -> Task | None: ...
+
+# --- regions (regions.rs) --------------------------------------------------------------------
+def selection_shape(array: ArrayHandle, selection: _Selection) -> tuple[int, ...]: ...
 def read_region(
     array: ArrayHandle,
     selection: _Selection,

@@ -146,7 +146,7 @@ class Store(RawIO):
         if config is None and client_options is None and retry_config is None and not kwargs:
             return cls._wrap(_ext.Store.from_url(text))
         options = options_document(config, client_options, retry_config, kwargs)
-        return cls._wrap(_ext.Store.from_url(text, json.dumps(options)))
+        return cls._wrap(_ext.Store.from_url(text, options))
 
     @classmethod
     def from_declaration(cls, declaration: Mapping[str, Any]) -> Store:
@@ -167,7 +167,7 @@ class Store(RawIO):
             raise TypeError(
                 f"a store declaration must be a dict, not {type(declaration).__qualname__}"
             )
-        return cls._wrap(_ext.Store.from_declaration(json.dumps(dict(declaration))))
+        return cls._wrap(_ext.Store.from_declaration(dict(declaration)))
 
     @property
     def declaration(self) -> dict[str, Any]:
@@ -178,8 +178,7 @@ class Store(RawIO):
             >>> zb.Store.from_url("memory://x").declaration["kind"]
             'memory'
         """
-        decl: dict[str, Any] = json.loads(self._native.declaration_json())
-        return decl
+        return self._native.declaration
 
     @property
     def url(self) -> str:
@@ -321,7 +320,7 @@ def as_store(obj: StoreLike) -> Store:
     if declaration is not None:
         if isinstance(obj, _OWN_BUILDERS):
             # Built by this extension: use the very object store, and its connection pool.
-            return Store._wrap(_ext.Store.from_object_store(obj, json.dumps(declaration)))
+            return Store._wrap(_ext.Store.from_object_store(obj, declaration))
         return Store.from_declaration(declaration)
     if isinstance(obj, (ReadOnlyAsyncStore, ReadOnlySyncStore)):
         return python_store(obj)

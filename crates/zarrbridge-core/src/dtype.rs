@@ -1,5 +1,7 @@
-//! The fixed-size data types zarrbridge moves across the boundary, and their names in numpy,
-//! Zarr v3, Zarr v2 and the buffer protocol.
+//! The data types zarrbridge moves across the boundary: the one table that maps a Zarr data
+//! type (v3 name; the v2 name is derived from numpy's) to its element layout (numpy kind, size,
+//! buffer-protocol format) and to the kinds of numpy data that may be written to it. A new
+//! data type is a new row in [`TYPES`] (and, if its elements are not fixed-size, a new layout).
 
 use zarrs::array::DataType;
 use zarrs::plugin::{ExtensionName, ZarrVersion};
@@ -17,92 +19,110 @@ pub struct ElementType {
     pub size: usize,
     /// PEP 3118 format string in native byte order (`"H"`, `"Zf"`).
     pub buffer_format: &'static str,
+    /// numpy kinds of the data that may be written to this type (and of its fill value): a
+    /// kind family casts up, never down (int to float is fine, float to int is not).
+    pub writable_from: &'static str,
 }
 
+/// Every supported element type.
 const TYPES: &[ElementType] = &[
     ElementType {
         zarr_name: "bool",
         kind: 'b',
         size: 1,
         buffer_format: "?",
+        writable_from: "b",
     },
     ElementType {
         zarr_name: "int8",
         kind: 'i',
         size: 1,
         buffer_format: "b",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "int16",
         kind: 'i',
         size: 2,
         buffer_format: "h",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "int32",
         kind: 'i',
         size: 4,
         buffer_format: "i",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "int64",
         kind: 'i',
         size: 8,
         buffer_format: "q",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "uint8",
         kind: 'u',
         size: 1,
         buffer_format: "B",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "uint16",
         kind: 'u',
         size: 2,
         buffer_format: "H",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "uint32",
         kind: 'u',
         size: 4,
         buffer_format: "I",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "uint64",
         kind: 'u',
         size: 8,
         buffer_format: "Q",
+        writable_from: "iu",
     },
     ElementType {
         zarr_name: "float16",
         kind: 'f',
         size: 2,
         buffer_format: "e",
+        writable_from: "iuf",
     },
     ElementType {
         zarr_name: "float32",
         kind: 'f',
         size: 4,
         buffer_format: "f",
+        writable_from: "iuf",
     },
     ElementType {
         zarr_name: "float64",
         kind: 'f',
         size: 8,
         buffer_format: "d",
+        writable_from: "iuf",
     },
     ElementType {
         zarr_name: "complex64",
         kind: 'c',
         size: 8,
         buffer_format: "Zf",
+        writable_from: "iufc",
     },
     ElementType {
         zarr_name: "complex128",
         kind: 'c',
         size: 16,
         buffer_format: "Zd",
+        writable_from: "iufc",
     },
 ];
 
@@ -167,6 +187,12 @@ impl ElementType {
             _ => return Err(unsupported()),
         };
         Ok((element, endian))
+    }
+
+    /// Whether data (or a fill value) of numpy kind `kind` may be stored as this type.
+    #[must_use]
+    pub fn accepts(&self, kind: char) -> bool {
+        self.writable_from.contains(kind)
     }
 
     /// The numpy type string of decoded data (native byte order).

@@ -10,7 +10,7 @@ use zarrs::array::{ArrayCreateError, ArrayError, CodecError};
 use zarrs::plugin::PluginCreateError;
 use zarrs::storage::StorageError;
 
-use crate::store::Redactor;
+use crate::store::redact::Redactor;
 
 /// The cause of an error: any error of another library, kept whole.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -241,7 +241,7 @@ impl From<ArrayCreateError> for Error {
 #[cfg(test)]
 mod tests {
     use super::Error;
-    use crate::store::Redactor;
+    use crate::store::redact::Redactor;
 
     #[test]
     fn a_store_error_keeps_its_cause_with_the_secrets_removed() {

@@ -3,33 +3,34 @@
 //! Every operation is an `async fn` taking a [`Store`] or a handle. I/O runs on the caller's
 //! tokio runtime; codec work runs on the rayon pool ([`compute`]).
 
-pub mod chunk;
+pub mod chunks;
 pub mod compute;
 pub mod dtype;
 pub mod error;
 mod fast;
 pub mod handle;
-mod io;
 pub mod ndcopy;
-pub mod node;
+pub mod nodes;
 pub mod path;
 pub mod per_process;
-pub mod region;
+mod pipeline;
+pub mod regions;
 pub mod spec;
 pub mod store;
+pub mod store_io;
 
-pub use chunk::{
+pub use chunks::{
     delete_chunk, read_chunk, read_chunks, write_chunk, write_chunks, Decoded, WriteData,
 };
 pub use dtype::ElementType;
 pub use error::{Error, Result};
 pub use handle::{ArrayHandle, GroupHandle};
-pub use io::ExternalBuffer;
-pub use node::{
+pub use nodes::{
     create_array, create_group, delete_node, list_children, open_array, open_group, open_node,
-    read_metadata, update_attributes, Node,
+    read_metadata, update_attributes, CreateSpec, Node,
 };
 pub use path::NodePath;
 pub use per_process::PerProcess;
-pub use region::{read_region, selection_shape, write_region, SelItem};
+pub use pipeline::ExternalBuffer;
+pub use regions::{read_region, selection_shape, write_region, SelItem};
 pub use store::{Store, StoreDecl};

@@ -1,5 +1,13 @@
 //! Copying N-dimensional blocks of fixed-size elements between C-ordered buffers, with steps.
 
+/// Bytes of `shape` elements of `elem` bytes each (saturating: an impossible size fails later,
+/// at allocation or at the length check, instead of wrapping).
+pub(crate) fn byte_len(shape: &[u64], elem: usize) -> usize {
+    usize::try_from(shape.iter().product::<u64>())
+        .unwrap_or(usize::MAX)
+        .saturating_mul(elem)
+}
+
 /// One side of a copy: a buffer, the element offset of the first element, and the stride (in
 /// elements, possibly negative) of each dimension of the copied block.
 #[derive(Debug, Clone, Copy)]

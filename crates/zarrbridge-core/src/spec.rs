@@ -1,4 +1,6 @@
-//! Building an array metadata document from zarr-python-style creation keywords.
+//! What `create_array` is asked for, and the Zarr rules that turn it into a metadata document:
+//! zarr-python's creation keywords (validated here), fill values cast to the array's type,
+//! codecs in either form, v2 or v3.
 
 use serde_json::{json, Map, Value};
 
@@ -16,8 +18,8 @@ pub struct ArraySpec {
     pub chunks: Option<Vec<u64>>,
     /// Shard shape (v3 only).
     pub shards: Option<Vec<u64>>,
-    /// Fill value as Zarr JSON; `None`: zero / false.
-    pub fill_value: Option<Value>,
+    /// Fill value as given; `None`: zero / false.
+    pub fill_value: Option<FillArg>,
     /// `"auto"`, `null`, or a list of codec documents (v3 or numcodecs form).
     pub compressors: Value,
     /// `null` or a list of codec documents.
@@ -31,20 +33,31 @@ pub struct ArraySpec {
 }
 
 impl ArraySpec {
-    /// Read a spec from its JSON form (the keys are the field names).
+    /// Read a spec from its JSON form (the keys are the field names). `chunks` and `shards`
+    /// may be one integer: that length in every dimension.
     ///
     /// # Errors
     /// [`Error::Metadata`] when a key has the wrong type.
     pub fn from_json(value: &Value) -> Result<Self> {
         let bad = |key: &str, why: &str| Error::metadata(format!("array spec {key:?}: {why}"));
-        let shape_of = |key: &str| -> Result<Option<Vec<u64>>> {
+        let shape_of = |key: &str, ndim: usize| -> Result<Option<Vec<u64>>> {
             match value.get(key) {
                 None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) => n
+                    .as_u64()
+                    .map(|n| Some(vec![n; ndim]))
+                    .ok_or_else(|| bad(key, "expected a non-negative integer")),
                 Some(v) => serde_json::from_value(v.clone())
                     .map(Some)
                     .map_err(|_| bad(key, "expected a list of non-negative integers")),
             }
         };
+        let shape = match value.get("shape") {
+            Some(Value::Number(_)) => shape_of("shape", 1)?,
+            _ => shape_of("shape", 0)?,
+        }
+        .ok_or_else(|| bad("shape", "is required"))?;
+        let ndim = shape.len();
         let zarr_format = match value
             .get("zarr_format")
             .and_then(Value::as_u64)
@@ -67,15 +80,18 @@ impl ArraySpec {
             ),
         };
         Ok(Self {
-            shape: shape_of("shape")?.ok_or_else(|| bad("shape", "is required"))?,
+            shape,
             dtype: value
                 .get("dtype")
                 .and_then(Value::as_str)
                 .ok_or_else(|| bad("dtype", "is required"))?
                 .to_string(),
-            chunks: shape_of("chunks")?,
-            shards: shape_of("shards")?,
-            fill_value: value.get("fill_value").filter(|v| !v.is_null()).cloned(),
+            chunks: shape_of("chunks", ndim)?,
+            shards: shape_of("shards", ndim)?,
+            fill_value: value
+                .get("fill_value")
+                .filter(|v| !v.is_null())
+                .map(FillArg::from_json),
             compressors: value.get("compressors").cloned().unwrap_or(json!("auto")),
             filters: value.get("filters").cloned().unwrap_or(Value::Null),
             zarr_format,
@@ -98,10 +114,10 @@ impl ArraySpec {
             .clone()
             .unwrap_or_else(|| self.shape.iter().map(|&s| s.max(1)).collect());
         check_shape("chunks", &chunks, ndim)?;
-        let fill_value = self
-            .fill_value
-            .as_ref()
-            .map_or_else(|| default_fill(element), |v| cast_fill(element, v));
+        let fill_value = match &self.fill_value {
+            None => default_fill(element),
+            Some(given) => given.cast(element, &self.dtype)?,
+        };
         if self.zarr_format == 2 {
             return self.to_v2(element, endian, &chunks, &fill_value);
         }
@@ -235,24 +251,126 @@ fn default_fill(element: ElementType) -> Value {
     }
 }
 
-/// Cast a fill value to the array's kind, as zarr-python does: a real number for a complex
-/// array gets a zero imaginary part, 0/1 for bool become false/true, integral floats for
-/// integer arrays become integers. Anything else is left for zarrs to judge.
-fn cast_fill(element: ElementType, value: &Value) -> Value {
-    match (element.kind, value) {
-        ('c', Value::Number(_) | Value::String(_)) => json!([value, 0.0]),
-        ('b', Value::Number(n)) if n.as_f64() == Some(0.0) => json!(false),
-        ('b', Value::Number(n)) if n.as_f64() == Some(1.0) => json!(true),
-        ('i' | 'u', Value::Number(n)) if n.is_f64() => {
-            let f = n.as_f64().unwrap_or(f64::NAN);
-            #[allow(clippy::cast_possible_truncation)] // checked integral and in range
-            if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                json!(f as i64)
-            } else {
-                value.clone()
-            }
+/// A fill value as the caller gave it, before it is cast to the array's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FillArg {
+    /// `True` / `False`.
+    Bool(bool),
+    /// An integer (any size an integer type can hold).
+    Int(i128),
+    /// A real number (NaN and infinities included).
+    Float(f64),
+    /// A complex number (real, imaginary).
+    Complex(f64, f64),
+    /// Zarr's own JSON form, left for zarrs to judge (`"NaN"`, `"0x7fc00000"`, `[re, im]`).
+    Json(Value),
+}
+
+/// A float as Zarr JSON: NaN and the infinities as strings.
+fn float_json(x: f64) -> Value {
+    if x.is_nan() {
+        json!("NaN")
+    } else if x.is_infinite() {
+        json!(if x > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        json!(x)
+    }
+}
+
+impl FillArg {
+    /// The numpy kind of the value (`'b'`, `'i'`, `'f'`, `'c'`); `None` for Zarr JSON.
+    fn kind(&self) -> Option<char> {
+        match self {
+            Self::Bool(_) => Some('b'),
+            Self::Int(_) => Some('i'),
+            Self::Float(_) => Some('f'),
+            Self::Complex(..) => Some('c'),
+            Self::Json(_) => None,
         }
-        _ => value.clone(),
+    }
+
+    /// A fill value given as JSON: numbers and booleans are cast like the caller's, anything
+    /// else is Zarr JSON.
+    #[must_use]
+    pub fn from_json(value: &Value) -> Self {
+        match value {
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Number(n) => n
+                .as_i64()
+                .map(|i| Self::Int(i.into()))
+                .or_else(|| n.as_u64().map(|u| Self::Int(u.into())))
+                .or_else(|| n.as_f64().map(Self::Float))
+                .unwrap_or_else(|| Self::Json(value.clone())),
+            other => Self::Json(other.clone()),
+        }
+    }
+
+    /// The value as Zarr JSON, uncast (for a fill value inside a user's metadata document).
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Bool(b) => json!(b),
+            Self::Int(i) => u64::try_from(*i)
+                .map(|u| json!(u))
+                .or_else(|_| i64::try_from(*i).map(|i| json!(i)))
+                .unwrap_or_else(|_| json!(i.to_string())),
+            Self::Float(x) => float_json(*x),
+            Self::Complex(re, im) => json!([float_json(*re), float_json(*im)]),
+            Self::Json(v) => v.clone(),
+        }
+    }
+
+    /// The value cast to `element` by the rules of writes (a kind family casts up, never down:
+    /// an integer fits any number type if in range, a real any float or complex type), as Zarr
+    /// JSON; `dtype` names the type in messages.
+    ///
+    /// # Errors
+    /// [`Error::Metadata`] when the value cannot be stored as `element`.
+    #[allow(clippy::cast_precision_loss)] // an integer fill value for a float array, as numpy
+    pub fn cast(&self, element: ElementType, dtype: &str) -> Result<Value> {
+        let Some(kind) = self.kind() else {
+            return Ok(self.to_json());
+        };
+        let refuse = |why: &str| {
+            Error::metadata(format!(
+                "fill_value {} cannot be stored as {dtype}: {why}",
+                self.to_json()
+            ))
+        };
+        if !element.accepts(kind) {
+            return Err(refuse(&format!(
+                "a {} value does not cast to a {} type",
+                kind_name(kind),
+                kind_name(element.kind)
+            )));
+        }
+        Ok(match (self, element.kind) {
+            (&Self::Int(i), 'i' | 'u') => {
+                let bits = 8 * u32::try_from(element.size).unwrap_or(8);
+                let (lo, hi) = if element.kind == 'u' {
+                    (0, (1i128 << bits) - 1)
+                } else {
+                    (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+                };
+                if i < lo || i > hi {
+                    return Err(refuse(&format!("it is outside [{lo}, {hi}]")));
+                }
+                self.to_json()
+            }
+            (&Self::Int(i), 'f') => float_json(i as f64),
+            (&Self::Int(i), 'c') => json!([float_json(i as f64), 0.0]),
+            (&Self::Float(x), 'c') => json!([float_json(x), 0.0]),
+            _ => self.to_json(),
+        })
+    }
+}
+
+fn kind_name(kind: char) -> &'static str {
+    match kind {
+        'b' => "boolean",
+        'i' | 'u' => "integer",
+        'f' => "real",
+        _ => "complex",
     }
 }
 

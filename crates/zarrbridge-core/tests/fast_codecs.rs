@@ -279,9 +279,14 @@ async fn default_arrays_of_both_formats_take_the_fast_path() {
     .iter()
     .enumerate()
     {
-        let a = zarrbridge_core::create_array(&store, &format!("d{i}"), spec, false)
-            .await
-            .unwrap();
+        let a = zarrbridge_core::create_array(
+            &store,
+            &format!("d{i}"),
+            zarrbridge_core::CreateSpec::from_json(spec).unwrap(),
+            false,
+        )
+        .await
+        .unwrap();
         assert!(a.uses_fast_codecs(), "{spec}: {}", a.metadata());
     }
 }

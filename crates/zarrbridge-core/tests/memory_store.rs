@@ -6,7 +6,7 @@ use serde_json::json;
 use zarrbridge_core::{
     create_array, create_group, delete_chunk, delete_node, list_children, open_array, open_node,
     read_chunk, read_chunks, read_metadata, read_region, update_attributes, write_chunk,
-    write_chunks, write_region, Error, Node, NodePath, SelItem, Store,
+    write_chunks, write_region, CreateSpec, Error, Node, NodePath, SelItem, Store,
 };
 
 fn store(name: &str) -> Store {
@@ -34,7 +34,9 @@ async fn region_round_trip_with_steps_and_edge_chunks() {
         json!({"shape": [10, 7], "dtype": ">u2", "chunks": [2, 3], "shards": [4, 6]}),
         json!({"shape": [10, 7], "dtype": "<u2", "chunks": [4, 3], "zarr_format": 2}),
     ] {
-        let a = create_array(&s, "a", &spec, true).await.unwrap();
+        let a = create_array(&s, "a", CreateSpec::from_json(&spec).unwrap(), true)
+            .await
+            .unwrap();
         let data: Vec<u16> = (0..70).collect();
         write_region(&a, &ALL, Arc::new(u16_bytes(data.clone())))
             .await
@@ -76,7 +78,9 @@ async fn region_round_trip_with_steps_and_edge_chunks() {
 async fn missing_chunks_read_as_fill_and_fill_chunks_are_not_stored() {
     let s = store("fill");
     let spec = json!({"shape": [6], "dtype": "<u2", "chunks": [3], "fill_value": 7});
-    let a = create_array(&s, "f", &spec, false).await.unwrap();
+    let a = create_array(&s, "f", CreateSpec::from_json(&spec).unwrap(), false)
+        .await
+        .unwrap();
     let r = read_region(&a, &ALL, None).await.unwrap();
     assert_eq!(as_u16(&r.data.unwrap()), [7; 6]);
     write_chunk(&a, &[0], Arc::new(u16_bytes([7, 7, 7])))
@@ -112,7 +116,9 @@ async fn missing_chunks_read_as_fill_and_fill_chunks_are_not_stored() {
 async fn many_chunks_in_one_call_and_bad_coordinates() {
     let s = store("chunks");
     let spec = json!({"shape": [4, 4], "dtype": "<u2", "chunks": [2, 2]});
-    let a = create_array(&s, "c", &spec, false).await.unwrap();
+    let a = create_array(&s, "c", CreateSpec::from_json(&spec).unwrap(), false)
+        .await
+        .unwrap();
     let coords: Vec<Vec<u64>> = vec![vec![0, 0], vec![1, 1], vec![0, 1]];
     let data = coords
         .iter()
@@ -146,13 +152,15 @@ async fn hierarchy_create_list_update_delete() {
         .await
         .unwrap();
     let spec = json!({"shape": [2], "dtype": "|u1"});
-    create_array(&s, "g/x", &spec, false).await.unwrap();
+    create_array(&s, "g/x", CreateSpec::from_json(&spec).unwrap(), false)
+        .await
+        .unwrap();
     create_group(&s, "g/sub", serde_json::Map::new(), 3, false)
         .await
         .unwrap();
-    let again = create_array(&s, "g/x", &spec, false).await;
+    let again = create_array(&s, "g/x", CreateSpec::from_json(&spec).unwrap(), false).await;
     assert!(matches!(again, Err(Error::NodeExists(_))));
-    let inside = create_array(&s, "g/x/y", &spec, false).await;
+    let inside = create_array(&s, "g/x/y", CreateSpec::from_json(&spec).unwrap(), false).await;
     assert!(matches!(inside, Err(Error::NodeExists(_))));
 
     let names: Vec<String> = list_children(&s, "g")
@@ -168,7 +176,7 @@ async fn hierarchy_create_list_update_delete() {
 
     let path = NodePath::parse("g/x").unwrap();
     let attrs = json!({"units": "m"}).as_object().unwrap().clone();
-    update_attributes(&s, &path, attrs).await.unwrap();
+    update_attributes(&s, path.as_str(), attrs).await.unwrap();
     let doc = read_metadata(&s, "g/x").await.unwrap();
     assert_eq!(doc["attributes"]["units"], "m");
 
@@ -192,12 +200,12 @@ async fn bad_paths_and_specs_touch_nothing() {
     let s = store("bad");
     let spec = json!({"shape": [2], "dtype": "|u1"});
     for bad in ["..", "a/../b", "a\\b", "a\0b"] {
-        let r = create_array(&s, bad, &spec, false).await;
+        let r = create_array(&s, bad, CreateSpec::from_json(&spec).unwrap(), false).await;
         assert!(matches!(r, Err(Error::InvalidPath { .. })), "{bad:?}");
     }
     let strings = json!({"shape": [2], "dtype": "<U4"});
     assert!(matches!(
-        create_array(&s, "s", &strings, false).await,
+        create_array(&s, "s", CreateSpec::from_json(&strings).unwrap(), false).await,
         Err(Error::Unsupported(_))
     ));
     let keys = s.storage().list().await.unwrap();

@@ -8,7 +8,11 @@ use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
 use pyo3::prelude::*;
-use zarrbridge_core::{Decoded, ElementType, Error, ExternalBuffer};
+use std::sync::Arc;
+
+use zarrbridge_core::{ArrayHandle, Decoded, ElementType, Error, ExternalBuffer, WriteData};
+
+use crate::errors::check;
 
 use crate::runtime::PythonEntry;
 
@@ -200,4 +204,29 @@ unsafe impl ExternalBuffer for HeldBuffer {
     fn len(&self) -> usize {
         self.0.len_bytes()
     }
+}
+
+fn itemsize(array: &ArrayHandle) -> PyResult<usize> {
+    Ok(check(array.element())?.size)
+}
+
+/// The caller's `out=` buffer, checked to hold elements of the array's size.
+pub fn out_buffer(
+    array: &ArrayHandle,
+    out: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Box<dyn ExternalBuffer>>> {
+    let size = itemsize(array)?;
+    out.map(|o| -> PyResult<Box<dyn ExternalBuffer>> {
+        Ok(Box::new(check(HeldBuffer::get(o, size, true))?))
+    })
+    .transpose()
+}
+
+/// The caller's data for a write, held without a copy until the write is done.
+pub fn write_data(array: &ArrayHandle, data: &Bound<'_, PyAny>) -> PyResult<WriteData> {
+    Ok(Arc::new(check(HeldBuffer::get(
+        data,
+        itemsize(array)?,
+        false,
+    ))?))
 }

@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use zarrbridge_core::{ArrayHandle, GroupHandle, Node};
 
+use crate::convert::to_python;
 use crate::store::PyStore;
 
 /// An array: store, path and parsed metadata.
@@ -64,8 +65,10 @@ impl PyArrayHandle {
         self.inner.path().as_str()
     }
 
-    fn metadata_json(&self) -> String {
-        self.inner.metadata().to_string()
+    /// The metadata document, as a new dict.
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, self.inner.metadata())
     }
 
     #[getter]
@@ -76,6 +79,12 @@ impl PyArrayHandle {
     #[getter]
     fn dtype(&self) -> String {
         self.inner.numpy_dtype()
+    }
+
+    /// The numpy kinds of data that may be written to the array (`""` when none can yet).
+    #[getter]
+    fn writable_kinds(&self) -> &'static str {
+        self.inner.element().map_or("", |e| e.writable_from)
     }
 
     #[getter]
@@ -140,8 +149,10 @@ impl PyGroupHandle {
         self.inner.path().as_str()
     }
 
-    fn metadata_json(&self) -> String {
-        self.inner.metadata().to_string()
+    /// The metadata document, as a new dict.
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, self.inner.metadata())
     }
 
     #[getter]

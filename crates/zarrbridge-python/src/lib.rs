@@ -3,17 +3,16 @@
 
 use pyo3::prelude::*;
 
-#[macro_use]
-mod macros;
-
 mod buffer;
-mod data;
+mod chunks;
+mod convert;
 mod errors;
 mod handles;
 mod nodes;
 mod pystore;
 mod pystore_async;
 mod pystore_sync;
+mod regions;
 mod runtime;
 mod store;
 mod store_io;
@@ -42,6 +41,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(runtime::mark_store_loop_thread, m)?)?;
     m.add_class::<pystore_async::Delivery>()?;
     m.add_function(wrap_pyfunction!(nodes::array_from_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::group_from_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::create_array, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::create_group, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::open_array, m)?)?;
@@ -51,13 +51,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nodes::list_children, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::delete_node, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::update_attributes, m)?)?;
-    m.add_function(wrap_pyfunction!(data::selection_shape, m)?)?;
-    m.add_function(wrap_pyfunction!(data::read_chunk, m)?)?;
-    m.add_function(wrap_pyfunction!(data::read_chunks, m)?)?;
-    m.add_function(wrap_pyfunction!(data::write_chunk, m)?)?;
-    m.add_function(wrap_pyfunction!(data::write_chunks, m)?)?;
-    m.add_function(wrap_pyfunction!(data::delete_chunk, m)?)?;
-    m.add_function(wrap_pyfunction!(data::read_region, m)?)?;
-    m.add_function(wrap_pyfunction!(data::write_region, m)?)?;
+    m.add_function(wrap_pyfunction!(regions::selection_shape, m)?)?;
+    m.add_function(wrap_pyfunction!(chunks::read_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(chunks::read_chunks, m)?)?;
+    m.add_function(wrap_pyfunction!(chunks::write_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(chunks::write_chunks, m)?)?;
+    m.add_function(wrap_pyfunction!(chunks::delete_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(regions::read_region, m)?)?;
+    m.add_function(wrap_pyfunction!(regions::write_region, m)?)?;
     Ok(())
 }

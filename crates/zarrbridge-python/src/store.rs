@@ -5,15 +5,8 @@ use zarrbridge_core::{Store, StoreDecl};
 
 use pyo3_object_store::PyObjectStore;
 
-use crate::errors::{check, to_pyerr};
-
-fn parse_declaration(text: &str) -> PyResult<serde_json::Value> {
-    serde_json::from_str(text).map_err(|e| {
-        to_pyerr(zarrbridge_core::Error::InvalidOption(format!(
-            "store declaration is not JSON: {e}"
-        )))
-    })
-}
+use crate::convert::{to_python, Json};
+use crate::errors::check;
 
 /// A store rebuilt in Rust from its declaration.
 #[pyclass(
@@ -31,14 +24,11 @@ pub struct PyStore {
 impl PyStore {
     /// Build a store from a URL (`file:///dir`, `memory://name`, `s3://bucket/prefix`, ...)
     /// or a plain path, with obstore-style options (`{"config": ..., "client_options": ...,
-    /// "retry_config": ...}` as JSON).
+    /// "retry_config": ...}`).
     #[staticmethod]
-    #[pyo3(signature = (url, options_json=None))]
-    fn from_url(url: &str, options_json: Option<&str>) -> PyResult<Self> {
-        let options = match options_json {
-            Some(text) => parse_declaration(text)?,
-            None => serde_json::Value::Null,
-        };
+    #[pyo3(signature = (url, options=None))]
+    fn from_url(url: &str, options: Option<Json>) -> PyResult<Self> {
+        let options = options.map_or(serde_json::Value::Null, |o| o.0);
         let decl = check(StoreDecl::from_url_with_options(url, &options))?;
         Ok(Self {
             inner: check(Store::new(decl))?,
@@ -46,10 +36,10 @@ impl PyStore {
     }
 
     /// Use a store object built by this module's `store` builders (its connection pool is
-    /// shared), described by `decl_json` for pickling and display.
+    /// shared), described by `declaration` for pickling and display.
     #[staticmethod]
-    fn from_object_store(object_store: PyObjectStore, decl_json: &str) -> PyResult<Self> {
-        let decl = check(StoreDecl::from_json(&parse_declaration(decl_json)?))?;
+    fn from_object_store(object_store: PyObjectStore, declaration: Json) -> PyResult<Self> {
+        let decl = check(StoreDecl::from_json(&declaration.0))?;
         Ok(Self {
             inner: Store::with_object_store(decl, object_store.into_dyn()),
         })
@@ -73,18 +63,19 @@ impl PyStore {
         })
     }
 
-    /// Rebuild a store from `declaration_json()`'s output.
+    /// Rebuild a store from its `declaration`.
     #[staticmethod]
-    fn from_declaration(decl_json: &str) -> PyResult<Self> {
-        let decl = check(StoreDecl::from_json(&parse_declaration(decl_json)?))?;
+    fn from_declaration(declaration: Json) -> PyResult<Self> {
+        let decl = check(StoreDecl::from_json(&declaration.0))?;
         Ok(Self {
             inner: check(Store::new(decl))?,
         })
     }
 
-    /// The declaration as a JSON document.
-    fn declaration_json(&self) -> String {
-        self.inner.decl().to_json().to_string()
+    /// The declaration, as a new dict.
+    #[getter]
+    fn declaration<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.inner.decl().to_json())
     }
 
     /// A URL naming the store (safe to show).

@@ -15,6 +15,10 @@ use crate::runtime::run;
 use crate::store::PyStore;
 
 /// A stored value, owned by Rust and shown to Python as a read-only 1-d byte buffer (no copy).
+///
+/// Not `pyo3_bytes::PyBytes`: that is a whole `bytes`-like API (some 20 methods to stub and
+/// keep stubtest-clean) where callers need only the buffer protocol; both hand over the same
+/// `bytes::Bytes` without a copy, so there is nothing to gain in speed.
 #[pyclass(frozen, name = "Bytes", module = "zarrbridge._native")]
 pub struct PyValue(pub bytes::Bytes);
 
@@ -74,11 +78,22 @@ fn byte_ranges(ranges: Vec<(Option<u64>, Option<u64>)>) -> Vec<ByteRange> {
         .collect()
 }
 
-store_function!(
-    /// The whole value at `key`, or `None` when it is absent.
-    store_get,
-    |store, key| Ok(store.get(&key).await?.map(PyValue))
-);
+/// The whole value at `key`, or `None` when it is absent.
+#[pyfunction]
+#[pyo3(signature = (store, key, callback=None))]
+pub fn store_get(
+    py: Python<'_>,
+    store: &PyStore,
+    key: String,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let store = store.inner.clone();
+    run(
+        py,
+        async move { Ok(store.get(&key).await?.map(PyValue)) },
+        callback,
+    )
+}
 
 /// Byte ranges of the value at `key`, or `None` when it is absent.
 #[pyfunction]
@@ -114,32 +129,68 @@ pub fn store_put(
     run(py, async move { store.set(&key, value).await }, callback)
 }
 
-store_function!(
-    /// Erase `key` (absent keys are fine).
-    store_delete,
-    |store, key| store.erase(&key).await
-);
+/// Erase `key` (absent keys are fine).
+#[pyfunction]
+#[pyo3(signature = (store, key, callback=None))]
+pub fn store_delete(
+    py: Python<'_>,
+    store: &PyStore,
+    key: String,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let store = store.inner.clone();
+    run(py, async move { store.erase(&key).await }, callback)
+}
 
-store_function!(
-    /// `[(key, size)]` of every key below the directory `prefix`.
-    store_list,
-    |store, prefix| Ok(metas(store.list(&prefix).await?))
-);
+/// `[(key, size)]` of every key below the directory `prefix`.
+#[pyfunction]
+#[pyo3(signature = (store, prefix, callback=None))]
+pub fn store_list(
+    py: Python<'_>,
+    store: &PyStore,
+    prefix: String,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let store = store.inner.clone();
+    run(
+        py,
+        async move { Ok(metas(store.list(&prefix).await?)) },
+        callback,
+    )
+}
 
-store_function!(
-    /// `(common_prefixes, [(key, size)])` directly below the directory `prefix`.
-    store_list_with_delimiter,
-    |store, prefix| {
-        let Listing {
-            common_prefixes,
-            objects,
-        } = store.list_with_delimiter(&prefix).await?;
-        Ok((common_prefixes, metas(objects)))
-    }
-);
+/// `(common_prefixes, [(key, size)])` directly below the directory `prefix`.
+#[pyfunction]
+#[pyo3(signature = (store, prefix, callback=None))]
+pub fn store_list_with_delimiter(
+    py: Python<'_>,
+    store: &PyStore,
+    prefix: String,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let store = store.inner.clone();
+    run(
+        py,
+        async move {
+            let Listing {
+                common_prefixes,
+                objects,
+            } = store.list_with_delimiter(&prefix).await?;
+            Ok((common_prefixes, metas(objects)))
+        },
+        callback,
+    )
+}
 
-store_function!(
-    /// The size of the value at `key`, or `None` when it is absent.
-    store_head,
-    |store, key| store.size_key(&key).await
-);
+/// The size of the value at `key`, or `None` when it is absent.
+#[pyfunction]
+#[pyo3(signature = (store, key, callback=None))]
+pub fn store_head(
+    py: Python<'_>,
+    store: &PyStore,
+    key: String,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let store = store.inner.clone();
+    run(py, async move { store.size_key(&key).await }, callback)
+}

@@ -20,8 +20,7 @@ use zarrs::array::{ArraySubset, CodecChain, FillValue};
 
 use crate::compute::install;
 use crate::error::{Error, Result};
-use crate::io::byte_len;
-use crate::ndcopy::{c_strides, copy_block_into, copy_bytes, offset_of, Sink, Strided};
+use crate::ndcopy::{byte_len, c_strides, copy_block_into, copy_bytes, offset_of, Sink, Strided};
 use contexts::{compress_append, decompress_exact, with_scratch};
 use shard_index::{Entry, IndexFormat};
 

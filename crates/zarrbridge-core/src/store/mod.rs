@@ -3,16 +3,15 @@
 
 mod cloud;
 mod missing_bucket;
-mod raw;
-mod redact;
+pub(crate) mod redact;
 
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+pub use crate::store_io::{KeyMeta, Listing};
 pub use cloud::{CloudDecl, RetrySpec, Service};
-pub use raw::{KeyMeta, Listing};
 pub use redact::Redactor;
 
 use object_store::local::LocalFileSystem;
@@ -254,8 +253,8 @@ fn memory_registry() -> &'static Mutex<HashMap<String, Arc<InMemory>>> {
 /// A store: its declaration and the zarrs storage rebuilt from it. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    decl: Arc<StoreDecl>,
-    storage: AsyncReadableWritableListableStorage,
+    pub(crate) decl: Arc<StoreDecl>,
+    pub(crate) storage: AsyncReadableWritableListableStorage,
     redactor: Redactor,
     /// Whether operations wait for a [`FILE_IO_CONCURRENCY`] permit.
     gated: bool,
@@ -336,7 +335,7 @@ impl Store {
 
     /// A store error naming this store and key, with secrets removed; the storage's error is
     /// kept as its cause.
-    fn io_error(&self, key: &str, err: zarrs::storage::StorageError) -> Error {
+    pub(crate) fn io_error(&self, key: &str, err: zarrs::storage::StorageError) -> Error {
         match err {
             zarrs::storage::StorageError::InvalidMetadata(..)
             | zarrs::storage::StorageError::Unsupported(_) => match Error::from(err) {
@@ -381,7 +380,7 @@ impl Store {
     }
 
     /// Wait until this store may start an operation (see [`FILE_IO_CONCURRENCY`]).
-    async fn permit(&self) -> Result<Option<tokio::sync::SemaphorePermit<'static>>> {
+    pub(crate) async fn permit(&self) -> Result<Option<tokio::sync::SemaphorePermit<'static>>> {
         if !self.gated {
             return Ok(None);
         }

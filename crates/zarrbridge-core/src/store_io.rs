@@ -6,8 +6,8 @@ use futures::{StreamExt, TryStreamExt};
 use zarrs::storage::byte_range::ByteRange;
 use zarrs::storage::StorePrefix;
 
-use super::{store_key, Store};
 use crate::error::{Error, Result};
+use crate::store::{store_key, Store, StoreDecl};
 
 /// How many size look-ups a listing runs at once (the zarrs traits list keys without sizes).
 const SIZE_LOOKUPS: usize = 16;
@@ -69,8 +69,8 @@ fn decode_listed(text: &str) -> String {
 
 impl Store {
     /// A key or prefix as listed by the storage, as readers and writers name it.
-    pub(super) fn listed(&self, text: &str) -> String {
-        if matches!(*self.decl, super::StoreDecl::External { .. }) {
+    pub(crate) fn listed(&self, text: &str) -> String {
+        if matches!(*self.decl, StoreDecl::External { .. }) {
             text.to_string()
         } else {
             decode_listed(text)

@@ -186,7 +186,29 @@ async fn delete_subtree(store: &Store, path: &NodePath) -> Result<()> {
     store.erase_prefix(&path.prefix()).await
 }
 
-/// Create an array from a creation spec or a full metadata document (`{"metadata": doc}`).
+/// What an array is created from: zarr-python's keywords, or a whole metadata document.
+#[derive(Debug, Clone)]
+pub enum CreateSpec {
+    /// The creation keywords.
+    Keywords(ArraySpec),
+    /// A `zarr.json` or `.zarray` document (with `attributes`), used as given.
+    Metadata(Value),
+}
+
+impl CreateSpec {
+    /// `{"metadata": doc}` or the creation keywords, as JSON.
+    ///
+    /// # Errors
+    /// As [`ArraySpec::from_json`].
+    pub fn from_json(value: &Value) -> Result<Self> {
+        match value.get("metadata") {
+            Some(doc) => Ok(Self::Metadata(doc.clone())),
+            None => ArraySpec::from_json(value).map(Self::Keywords),
+        }
+    }
+}
+
+/// Create an array from a creation spec or a full metadata document.
 ///
 /// Everything is validated before the store is touched.
 ///
@@ -195,13 +217,13 @@ async fn delete_subtree(store: &Store, path: &NodePath) -> Result<()> {
 pub async fn create_array(
     store: &Store,
     path: &str,
-    spec: &Value,
+    spec: CreateSpec,
     overwrite: bool,
 ) -> Result<ArrayHandle> {
     let path = NodePath::parse(path)?;
-    let doc = match spec.get("metadata") {
-        Some(doc) => doc.clone(),
-        None => ArraySpec::from_json(spec)?.to_metadata()?,
+    let doc = match spec {
+        CreateSpec::Metadata(doc) => doc,
+        CreateSpec::Keywords(spec) => spec.to_metadata()?,
     };
     let handle = ArrayHandle::from_metadata(store.clone(), path.clone(), doc)?;
     prepare_slot(store, &path, handle.zarr_format(), overwrite).await?;
@@ -338,16 +360,18 @@ pub async fn delete_node(store: &Store, path: &str) -> Result<()> {
     delete_subtree(store, &path).await
 }
 
-/// Merge `attributes` into the node's stored attributes (like `dict.update`) and return the
-/// updated node. The document is re-read first so concurrent metadata changes are kept.
+/// Merge `attributes` into the attributes of the node at `path` as stored (like
+/// `dict.update`) and return the updated node. The document is read first, so keys another
+/// handle added meanwhile are kept.
 ///
 /// # Errors
 /// [`Error::NodeNotFound`] when the node has gone.
 pub async fn update_attributes(
     store: &Store,
-    path: &NodePath,
+    path: &str,
     attributes: Map<String, Value>,
 ) -> Result<Node> {
+    let path = &NodePath::parse(path)?;
     let mut current = read_node_doc(store, path)
         .await?
         .ok_or_else(|| not_found(store, path, "array or group"))?;

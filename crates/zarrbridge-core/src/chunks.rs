@@ -9,9 +9,10 @@ use crate::compute::compute_part;
 use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
-use crate::io::{
-    byte_len, codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer,
-    ExternalBuffer, CHUNK_CONCURRENCY,
+use crate::ndcopy::byte_len;
+use crate::pipeline::{
+    codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer, ExternalBuffer,
+    CHUNK_CONCURRENCY,
 };
 
 /// Bytes given for a write, kept alive (a caller's buffer or an owned copy) until it is done.

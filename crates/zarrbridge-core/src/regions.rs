@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use zarrs::array::ArraySubset;
 
-use crate::chunk::{Decoded, WriteData};
+use crate::chunks::{Decoded, WriteData};
 use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
-use crate::io::{byte_len, read_into, result_buffer, write_from, ExternalBuffer, SharedOut};
-use crate::ndcopy::{c_strides, copy_block, Strided};
+use crate::ndcopy::{byte_len, c_strides, copy_block, Strided};
+use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer, SharedOut};
 
 /// One item of a selection, as numpy takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use crate::compute::{compute_part, compute_threads, in_place_budget};
 use crate::error::{Error, Result};
 use crate::fast::{ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
-use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
+use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
 use crate::store::{InPlace, Store};
 
 /// How many chunks one operation keeps in flight (fetching or decoding).
@@ -174,14 +174,6 @@ fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<
         .map_err(|e| Error::Selection(e.to_string()))?
         .ok_or_else(|| Error::Selection(format!("region {subset} does not map to chunks")))?;
     Ok(chunks.indices().into_iter().map(|c| c.to_vec()).collect())
-}
-
-/// Bytes of `shape` elements of `elem` bytes each (saturating: an impossible size fails later,
-/// at allocation or at the length check, instead of wrapping).
-pub(crate) fn byte_len(shape: &[u64], elem: usize) -> usize {
-    usize::try_from(shape.iter().product::<u64>())
-        .unwrap_or(usize::MAX)
-        .saturating_mul(elem)
 }
 
 /// The destination of a read of `len` bytes: the caller's buffer when given (it must be
