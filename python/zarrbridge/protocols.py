@@ -18,6 +18,11 @@ Example:
 
 from __future__ import annotations
 
+# Why not obspec's own protocol classes (PyPI ``obspec``): the store families here require only
+# what zarrbridge calls, while obspec's mirror obstore's full signatures (``put``'s mode,
+# attributes, use_multipart, ...) and its ``GetResult`` more than ``buffer()``, so a minimal
+# user store would not conform; the method names and signatures are obspec's, so obstore and any
+# obspec-conformant object still satisfy these structurally (tests/test_store_protocol_typing.py).
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 

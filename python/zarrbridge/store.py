@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TypeAlias
 from zarrbridge import _native as _ext
 from zarrbridge._foreign import declaration_of, options_document
 from zarrbridge._store_io import GetResult, ListResult, ObjectMeta, RawIO
+from zarrbridge._zarr_shim import shim
 from zarrbridge.errors import UnsupportedError
 from zarrbridge.protocols import AsyncStore, ReadOnlyAsyncStore, ReadOnlySyncStore, SyncStore
 
@@ -249,8 +250,6 @@ def _python_only_store(obj: Any) -> Store | None:
         from zarr.abc.store import Store as ZarrStoreABC
 
         if isinstance(obj, ZarrStoreABC):
-            from zarrbridge._zarr_shim import shim
-
             return Store._wrap(_ext.Store.from_python_store(shim(obj), True, _label(obj)))
     return None
 

@@ -34,3 +34,4 @@ pub use per_process::PerProcess;
 pub use pipeline::ExternalBuffer;
 pub use regions::{read_region, selection_shape, write_region, SelItem};
 pub use store::{Store, StoreDecl};
+pub use store_io::{KeyMeta, Listing};

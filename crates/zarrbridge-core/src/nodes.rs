@@ -190,7 +190,7 @@ async fn delete_subtree(store: &Store, path: &NodePath) -> Result<()> {
 #[derive(Debug, Clone)]
 pub enum CreateSpec {
     /// The creation keywords.
-    Keywords(ArraySpec),
+    Keywords(Box<ArraySpec>),
     /// A `zarr.json` or `.zarray` document (with `attributes`), used as given.
     Metadata(Value),
 }
@@ -203,7 +203,7 @@ impl CreateSpec {
     pub fn from_json(value: &Value) -> Result<Self> {
         match value.get("metadata") {
             Some(doc) => Ok(Self::Metadata(doc.clone())),
-            None => ArraySpec::from_json(value).map(Self::Keywords),
+            None => ArraySpec::from_json(value).map(|s| Self::Keywords(Box::new(s))),
         }
     }
 }

@@ -1,6 +1,14 @@
 //! What `create_array` is asked for, and the Zarr rules that turn it into a metadata document:
 //! zarr-python's creation keywords (validated here), fill values cast to the array's type,
 //! codecs in either form, v2 or v3.
+//!
+//! Why not zarrs' `ArrayBuilder`: it takes typed codec objects, while the keywords here take
+//! codec documents in three forms (v3, numcodecs `{"id": ...}`, zarr-python objects described
+//! as dicts) that must be completed the way zarr-python does (zstd's `checksum`, blosc's
+//! `typesize` and shuffle names) and written as documents other implementations read: zarrs'
+//! own serialisation writes name-only codecs as bare strings, which zarr-python and
+//! tensorstore reject (see `handle.rs`). zarrs still validates every document this builds
+//! (`Array::new_with_metadata`). Nor its v2-to-v3 conversion: a v2 array is written as v2.
 
 use serde_json::{json, Map, Value};
 

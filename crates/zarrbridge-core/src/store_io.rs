@@ -7,7 +7,7 @@ use zarrs::storage::byte_range::ByteRange;
 use zarrs::storage::StorePrefix;
 
 use crate::error::{Error, Result};
-use crate::store::{store_key, Store, StoreDecl};
+use crate::store::{store_key, Store};
 
 /// How many size look-ups a listing runs at once (the zarrs traits list keys without sizes).
 const SIZE_LOOKUPS: usize = 16;
@@ -45,38 +45,7 @@ fn dir_prefix(prefix: &str) -> Result<StorePrefix> {
     })
 }
 
-/// `object_store` percent-encodes characters outside its safe set in the paths it lists (a key
-/// `ü/x` is listed as `%C3%BC/x`), while reads and writes encode the key themselves: listed
-/// keys must be decoded to be usable. Stores not built on `object_store` list keys verbatim.
-fn decode_listed(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
-}
-
 impl Store {
-    /// A key or prefix as listed by the storage, as readers and writers name it.
-    pub(crate) fn listed(&self, text: &str) -> String {
-        if matches!(*self.decl, StoreDecl::External { .. }) {
-            text.to_string()
-        } else {
-            decode_listed(text)
-        }
-    }
-
     /// Read byte ranges of one value; `None` when the key is absent. A range that starts past
     /// the end of the value is an error; one that ends past it returns what there is.
     pub async fn get_ranges(&self, key: &str, ranges: &[ByteRange]) -> Result<Option<Vec<Bytes>>> {
@@ -212,14 +181,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_listed, dir_prefix};
-
-    #[test]
-    fn listed_keys_are_percent_decoded() {
-        assert_eq!(decode_listed("%C3%BCn%C3%AF/x"), "ünï/x");
-        assert_eq!(decode_listed("plain/100%"), "plain/100%");
-        assert_eq!(decode_listed("a%2"), "a%2");
-    }
+    use super::dir_prefix;
 
     #[test]
     fn listing_prefixes_are_directories() {

@@ -230,3 +230,47 @@ pub fn write_data(array: &ArrayHandle, data: &Bound<'_, PyAny>) -> PyResult<Writ
         false,
     ))?))
 }
+
+/// A stored value, owned by Rust and shown to Python as a read-only 1-d byte buffer (no copy).
+///
+/// Not `pyo3_bytes::PyBytes`: that is a whole `bytes`-like API (some 20 methods to stub and
+/// keep stubtest-clean) where callers need only the buffer protocol; both hand over the same
+/// `bytes::Bytes` without a copy, so there is nothing to gain in speed.
+#[pyclass(frozen, name = "Bytes", module = "zarrbridge._native")]
+pub struct PyValue(pub bytes::Bytes);
+
+#[pymethods]
+impl PyValue {
+    fn __len__(&self) -> usize {
+        self.0.len()
+    }
+
+    #[allow(clippy::needless_pass_by_value)] // pyo3 hands the receiver over by value
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        if view.is_null() {
+            return Err(PyBufferError::new_err("view is null"));
+        }
+        let data = &slf.get().0;
+        let len = isize::try_from(data.len()).unwrap_or(isize::MAX);
+        // SAFETY: `view` is valid (checked non-null); the bytes are immutable and live as long
+        // as `slf`, which the view keeps a reference to. FillInfo refuses writable requests.
+        let status = unsafe {
+            ffi::PyBuffer_FillInfo(
+                view,
+                slf.as_ptr(),
+                data.as_ptr().cast_mut().cast(),
+                len,
+                1,
+                flags,
+            )
+        };
+        if status == -1 {
+            return Err(PyErr::fetch(slf.py()));
+        }
+        Ok(())
+    }
+}

@@ -29,7 +29,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::Task>()?;
     m.add_class::<runtime::Ready>()?;
     m.add("RustError", m.py().get_type::<errors::RustError>())?;
-    m.add_class::<store_io::PyValue>()?;
+    m.add_class::<buffer::PyValue>()?;
     m.add_function(wrap_pyfunction!(store_io::store_get, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_get_ranges, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_put, m)?)?;

@@ -59,7 +59,7 @@ fn create_spec(spec: &Bound<'_, PyDict>) -> PyResult<core::CreateSpec> {
     keywords.del_item("fill_value").ok();
     let mut parsed = check(ArraySpec::from_json(&to_json(keywords.as_any())?))?;
     parsed.fill_value = fill;
-    Ok(core::CreateSpec::Keywords(parsed))
+    Ok(core::CreateSpec::Keywords(Box::new(parsed)))
 }
 
 #[pyfunction]

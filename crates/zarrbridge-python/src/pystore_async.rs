@@ -19,9 +19,9 @@ use zarrs::storage::{
     StorePrefix,
 };
 
+use crate::buffer::PyValue;
 use crate::pystore::{self, stash};
 use crate::runtime::{GilPy, PythonEntry, CALLER_LOOP};
-use crate::store_io::PyValue;
 
 /// The result or the exception, each released under the GIL wherever the channel drops it.
 type Outcome = Result<GilPy, GilPy>;

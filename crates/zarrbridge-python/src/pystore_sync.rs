@@ -16,9 +16,9 @@ use zarrs::storage::{
     StorePrefix, WritableStorageTraits,
 };
 
+use crate::buffer::PyValue;
 use crate::pystore::{self, stash};
 use crate::runtime::{GilPy, PythonEntry};
-use crate::store_io::PyValue;
 use zarrbridge_core::PerProcess;
 
 /// Sync Python store calls running at once, per process. They hold the GIL, so more would not

@@ -38,6 +38,7 @@ impl PyStore {
     /// Use a store object built by this module's `store` builders (its connection pool is
     /// shared), described by `declaration` for pickling and display.
     #[staticmethod]
+    #[allow(clippy::needless_pass_by_value)] // pyo3 extracts arguments by value
     fn from_object_store(object_store: PyObjectStore, declaration: Json) -> PyResult<Self> {
         let decl = check(StoreDecl::from_json(&declaration.0))?;
         Ok(Self {
@@ -65,6 +66,7 @@ impl PyStore {
 
     /// Rebuild a store from its `declaration`.
     #[staticmethod]
+    #[allow(clippy::needless_pass_by_value)] // pyo3 extracts arguments by value
     fn from_declaration(declaration: Json) -> PyResult<Self> {
         let decl = check(StoreDecl::from_json(&declaration.0))?;
         Ok(Self {

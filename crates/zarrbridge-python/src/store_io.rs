@@ -1,62 +1,14 @@
 //! Raw key I/O on a native store (what `Store.get`, `get_range(s)`, `put`, `delete`, `list`,
 //! `list_with_delimiter` and `head` call), each with the usual `callback` for the async twins.
 
-use std::ffi::c_int;
-
-use pyo3::exceptions::PyBufferError;
-use pyo3::ffi;
 use pyo3::prelude::*;
-use zarrbridge_core::store::{KeyMeta, Listing};
+use zarrbridge_core::{KeyMeta, Listing};
 use zarrs::storage::byte_range::ByteRange;
 
-use crate::buffer::HeldBuffer;
+use crate::buffer::{HeldBuffer, PyValue};
 use crate::errors::check;
 use crate::runtime::run;
 use crate::store::PyStore;
-
-/// A stored value, owned by Rust and shown to Python as a read-only 1-d byte buffer (no copy).
-///
-/// Not `pyo3_bytes::PyBytes`: that is a whole `bytes`-like API (some 20 methods to stub and
-/// keep stubtest-clean) where callers need only the buffer protocol; both hand over the same
-/// `bytes::Bytes` without a copy, so there is nothing to gain in speed.
-#[pyclass(frozen, name = "Bytes", module = "zarrbridge._native")]
-pub struct PyValue(pub bytes::Bytes);
-
-#[pymethods]
-impl PyValue {
-    fn __len__(&self) -> usize {
-        self.0.len()
-    }
-
-    #[allow(clippy::needless_pass_by_value)] // pyo3 hands the receiver over by value
-    unsafe fn __getbuffer__(
-        slf: Bound<'_, Self>,
-        view: *mut ffi::Py_buffer,
-        flags: c_int,
-    ) -> PyResult<()> {
-        if view.is_null() {
-            return Err(PyBufferError::new_err("view is null"));
-        }
-        let data = &slf.get().0;
-        let len = isize::try_from(data.len()).unwrap_or(isize::MAX);
-        // SAFETY: `view` is valid (checked non-null); the bytes are immutable and live as long
-        // as `slf`, which the view keeps a reference to. FillInfo refuses writable requests.
-        let status = unsafe {
-            ffi::PyBuffer_FillInfo(
-                view,
-                slf.as_ptr(),
-                data.as_ptr().cast_mut().cast(),
-                len,
-                1,
-                flags,
-            )
-        };
-        if status == -1 {
-            return Err(PyErr::fetch(slf.py()));
-        }
-        Ok(())
-    }
-}
 
 fn values(parts: Vec<bytes::Bytes>) -> Vec<PyValue> {
     parts.into_iter().map(PyValue).collect()

@@ -10,7 +10,6 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub use crate::store_io::{KeyMeta, Listing};
 pub use cloud::{CloudDecl, RetrySpec, Service};
 pub use redact::Redactor;
 
@@ -495,6 +494,15 @@ impl Store {
             .map_err(|e| self.io_error(prefix, e))
     }
 
+    /// A key or prefix as listed by the storage, as readers and writers name it.
+    pub(crate) fn listed(&self, text: &str) -> String {
+        if matches!(*self.decl, StoreDecl::External { .. }) {
+            text.to_string()
+        } else {
+            decode_listed(text)
+        }
+    }
+
     /// The child prefixes directly below `prefix` (each ending in `/`).
     pub(crate) async fn list_dir(&self, prefix: &str) -> Result<Vec<String>> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::store(e.to_string()))?;
@@ -512,6 +520,28 @@ impl Store {
     }
 }
 
+/// `object_store` percent-encodes characters outside its safe set in the paths it lists (a key
+/// `ü/x` is listed as `%C3%BC/x`), while reads and writes encode the key themselves: listed
+/// keys must be decoded to be usable. Stores not built on `object_store` list keys verbatim.
+fn decode_listed(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
 pub(crate) fn store_key(key: &str) -> Result<StoreKey> {
     StoreKey::new(key).map_err(|e| Error::InvalidPath {
         path: key.to_string(),
@@ -521,7 +551,14 @@ pub(crate) fn store_key(key: &str) -> Result<StoreKey> {
 
 #[cfg(test)]
 mod tests {
-    use super::StoreDecl;
+    use super::{decode_listed, StoreDecl};
+
+    #[test]
+    fn listed_keys_are_percent_decoded() {
+        assert_eq!(decode_listed("%C3%BCn%C3%AF/x"), "ünï/x");
+        assert_eq!(decode_listed("plain/100%"), "plain/100%");
+        assert_eq!(decode_listed("a%2"), "a%2");
+    }
 
     #[test]
     fn parses_urls_and_paths() {

@@ -476,6 +476,28 @@ async def test_update_attributes_merges_shallowly_and_returns_a_new_handle(
     assert reopened.attrs == expected
 
 
+@pytest.mark.parametrize("kind", ["array", "group"])
+@FORMATS
+async def test_two_handles_updating_different_keys_keep_both(
+    api: Any, store: zb.Store, zarr_format: int, kind: str
+) -> None:
+    """Attributes are merged against the document as stored, not the handle's copy: a second
+    stale handle adding its key keeps the key the first one added."""
+    if kind == "array":
+        first = await api.create_array(
+            store, "n", shape=(2,), dtype="int8", zarr_format=zarr_format, attributes={"a": 1}
+        )
+    else:
+        first = await api.create_group(store, "n", zarr_format=zarr_format, attributes={"a": 1})
+    second = await api.open_node(store, "n")
+    await api.update_attributes(first, {"from_first": 1})
+    updated = await api.update_attributes(second, {"from_second": 2})
+    expected = {"a": 1, "from_first": 1, "from_second": 2}
+    assert updated.attrs == expected, f"the second update returned {updated.attrs}"
+    stored = (await api.read_metadata(store, "n"))["attributes"]
+    assert stored == expected, f"stored attributes {stored}, expected both handles' keys"
+
+
 @FORMATS
 async def test_update_attributes_is_visible_to_zarr_python_and_keeps_data(
     api: Any, file_store: zb.Store, store_dir: Path, zarr_format: int
