@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from zarrbridge import _chunks, _nodes, _regions, errors, sync
 from zarrbridge._nodes import Array, Group
 from zarrbridge._op import asynchronous
+from zarrbridge.io import IoStats, io_stats, read_coalescing, set_read_coalescing
 from zarrbridge.store import Store
 
 try:
@@ -31,6 +32,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "Array",
     "Group",
+    "IoStats",
     "Store",
     "__version__",
     "create_array",
@@ -38,14 +40,17 @@ __all__ = [
     "delete_chunk",
     "delete_node",
     "errors",
+    "io_stats",
     "list_children",
     "open_array",
     "open_group",
     "open_node",
     "read_chunk",
     "read_chunks",
+    "read_coalescing",
     "read_metadata",
     "read_region",
+    "set_read_coalescing",
     "sync",
     "update_attributes",
     "write_chunk",

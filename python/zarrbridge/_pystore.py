@@ -51,6 +51,22 @@ def _open_ended(ranges: Sequence[tuple[int | None, int | None]]) -> bool:
     return any(offset is None or length is None for offset, length in ranges)
 
 
+def _suffix(ranges: Sequence[tuple[int | None, int | None]]) -> int | None:
+    """The length of the one suffix range asked for (a shard index), else None. It is read
+    with one ``get`` and obspec's ``{"suffix": n}`` range instead of ``head`` + ``get_ranges``:
+    one request, not two in sequence."""
+    if len(ranges) == 1 and ranges[0][0] is None and ranges[0][1] is not None:
+        return ranges[0][1]
+    return None
+
+
+def _last(value: Any, length: int) -> memoryview:
+    """The last ``length`` bytes: a store that ignores the range option returns the whole
+    value."""
+    view = memoryview(value)
+    return view[max(len(view) - length, 0) :]
+
+
 def _keys_below(prefix: str, metas: Sequence[Any]) -> list[tuple[str, int]]:
     return [(m["path"], int(m["size"])) for m in metas if m["path"].startswith(prefix)]
 
@@ -80,6 +96,8 @@ def sync_head(store: Any, key: str) -> int | None:
 
 def sync_get_ranges(store: Any, key: str, ranges: list[tuple[int | None, int | None]]) -> Any:
     try:
+        if (suffix := _suffix(ranges)) is not None:
+            return [_last(store.get(key, options={"range": {"suffix": suffix}}).buffer(), suffix)]
         size = int(store.head(key)["size"]) if _open_ended(ranges) else None
         spans = _spans(ranges, size)
         if not hasattr(store, "get_ranges"):
@@ -136,6 +154,9 @@ async def async_get_ranges(
     store: Any, key: str, ranges: list[tuple[int | None, int | None]]
 ) -> Any:
     try:
+        if (suffix := _suffix(ranges)) is not None:
+            result = await store.get_async(key, options={"range": {"suffix": suffix}})
+            return [_last(await result.buffer_async(), suffix)]
         size = int((await store.head_async(key))["size"]) if _open_ended(ranges) else None
         spans = _spans(ranges, size)
         if not hasattr(store, "get_ranges_async"):

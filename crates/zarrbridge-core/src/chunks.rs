@@ -108,14 +108,18 @@ async fn write_one(
     let key = array.array.chunk_key(&coords);
     let job_array = array.clone();
     let bytes = (*data).as_ref().len();
+    let job_coords = coords.clone();
     let encoded = compute_part(chunks, bytes, move || {
-        encode_chunk(&job_array, &coords, (*data).as_ref(), &options)
+        encode_chunk(&job_array, &job_coords, (*data).as_ref(), &options)
     })
-    .await?;
-    match encoded {
-        Some(bytes) => array.store.set(key.as_str(), bytes).await,
-        None => array.store.erase(key.as_str()).await,
-    }
+    .await;
+    let written = match encoded {
+        Ok(Some(bytes)) => array.store.set(key.as_str(), bytes).await,
+        Ok(None) => array.store.erase(key.as_str()).await,
+        Err(e) => Err(e),
+    };
+    array.forget_shard(&coords);
+    written
 }
 
 /// Write one whole chunk (C order, native byte order, the full chunk shape).
@@ -168,5 +172,7 @@ pub async fn write_chunks(
 pub async fn delete_chunk(array: &ArrayHandle, coords: &[u64]) -> Result<()> {
     array.check_chunk(coords)?;
     let key = array.array.chunk_key(coords);
-    array.store.erase(key.as_str()).await
+    let erased = array.store.erase(key.as_str()).await;
+    array.forget_shard(coords);
+    erased
 }

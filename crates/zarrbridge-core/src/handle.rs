@@ -10,6 +10,7 @@ use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::fast::FastChain;
 use crate::path::NodePath;
+use crate::shards::ShardReads;
 use crate::store::Store;
 
 /// The zarrs storage type every handle uses.
@@ -26,6 +27,9 @@ pub struct ArrayHandle {
     pub(crate) write_empty_chunks: bool,
     /// The chain on the library's own codec path, when it runs it (see [`crate::fast`]).
     pub(crate) fast: Option<Arc<FastChain>>,
+    /// How shards are read in part, and the shard indexes read so far (shared by the clones
+    /// of this handle; see [`crate::shards`]).
+    pub(crate) shards: Option<Arc<ShardReads>>,
 }
 
 impl std::fmt::Debug for ArrayHandle {
@@ -78,6 +82,10 @@ impl ArrayHandle {
         } else {
             None
         };
+        // Only for data types of fixed size, whose inner chunks decode into place.
+        let shards = element
+            .and_then(|_| ShardReads::detect(&array.codecs(), array.shape().len()))
+            .map(Arc::new);
         // Keep the document as given: zarrs validated it, but its own serialisation writes
         // name-only codecs as bare strings, which other implementations reject.
         Ok(Self {
@@ -88,6 +96,7 @@ impl ArrayHandle {
             element,
             write_empty_chunks: false,
             fast,
+            shards,
         })
     }
 
@@ -104,6 +113,14 @@ impl ArrayHandle {
                 None
             },
             ..self.clone()
+        }
+    }
+
+    /// Drop what the handle remembers of stored chunk `coords` (its shard index), after a
+    /// write through it.
+    pub(crate) fn forget_shard(&self, coords: &[u64]) {
+        if let Some(shards) = &self.shards {
+            shards.forget(coords);
         }
     }
 

@@ -2,13 +2,14 @@
 //! work on rayon, and decoded data lands straight in the caller's buffer.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
     ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArraySubset,
-    ArrayToBytesCodecTraits, BytesPartialDecoderTraits, CodecOptions,
+    ArrayToBytesCodecTraits, BytesPartialDecoderTraits, ChunkShape, CodecChain, CodecOptions,
 };
 use zarrs::storage::StoreKey;
 
@@ -16,7 +17,9 @@ use crate::compute::{compute_part, compute_threads, in_place_budget};
 use crate::error::{Error, Result};
 use crate::fast::{ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
+use crate::io_stats;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
+use crate::shards::read_part;
 use crate::store::{InPlace, Store};
 
 /// How many chunks one operation keeps in flight (fetching or decoding).
@@ -121,6 +124,14 @@ impl SharedOut {
         self.cells.len()
     }
 
+    /// The buffer as the destination of the library's own codec path, holding `subset`.
+    pub(crate) fn read_target<'a>(&self, subset: &'a ArraySubset) -> ReadTarget<'a> {
+        ReadTarget {
+            subset,
+            cells: self.cells,
+        }
+    }
+
     /// The whole buffer as one mutable slice.
     ///
     /// # Safety
@@ -203,27 +214,57 @@ pub(crate) fn decode_into_target(
     options: &CodecOptions,
 ) -> Result<()> {
     let za = &array.array;
-    let elem = array.element()?.size;
     let chunk = za.chunk_subset(coords)?;
     if let (Some(fast), Some(encoded)) = (&array.fast, &encoded) {
-        let target = ReadTarget {
-            subset: target,
-            cells: out.cells,
-        };
         let parallel = options.concurrent_target() > 1;
-        return fast.decode(encoded, &chunk, &target, za.fill_value(), parallel);
+        return fast.decode(
+            encoded,
+            &chunk,
+            &out.read_target(target),
+            za.fill_value(),
+            parallel,
+        );
     }
-    let overlap = chunk
+    let chunk_shape = za.chunk_shape(coords)?;
+    decode_with_codecs(
+        array,
+        &za.codecs(),
+        &chunk,
+        &chunk_shape,
+        encoded,
+        target,
+        out,
+        options,
+    )
+}
+
+/// Decode the part of one stored piece (a chunk, or an inner chunk of a shard: `piece` its
+/// subset, `piece_shape` its shape, `encoded` its bytes or `None` when absent) that falls in
+/// `target` into `out` with zarrs' `codecs`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decode_with_codecs(
+    array: &ArrayHandle,
+    codecs: &Arc<CodecChain>,
+    piece: &ArraySubset,
+    piece_shape: &ChunkShape,
+    encoded: Option<bytes::Bytes>,
+    target: &ArraySubset,
+    out: &SharedOut,
+    options: &CodecOptions,
+) -> Result<()> {
+    let za = &array.array;
+    let elem = array.element()?.size;
+    let overlap = piece
         .overlap(target)
         .map_err(|e| Error::Selection(e.to_string()))?;
     let in_out = overlap
         .relative_to(target.start())
         .map_err(|e| Error::Selection(e.to_string()))?;
-    let in_chunk = overlap
-        .relative_to(chunk.start())
+    let in_piece = overlap
+        .relative_to(piece.start())
         .map_err(|e| Error::Selection(e.to_string()))?;
     let out_shape = target.shape().to_vec();
-    // SAFETY: chunks partition the array, so the regions of different jobs are disjoint.
+    // SAFETY: pieces partition the array, so the regions of different jobs are disjoint.
     let mut view = unsafe { ArrayBytesFixedDisjointView::new(out.cells, elem, &out_shape, in_out) }
         .map_err(|e| Error::codec(e.to_string()))?;
     let Some(encoded) = encoded else {
@@ -231,13 +272,11 @@ pub(crate) fn decode_into_target(
             .fill(array.fill_value_bytes())
             .map_err(|e| Error::codec(e.to_string()));
     };
-    let chunk_shape = za.chunk_shape(coords)?;
-    let whole = in_chunk.start().iter().all(|&s| s == 0) && in_chunk.shape() == chunk.shape();
-    let codecs = za.codecs();
+    let whole = in_piece.start().iter().all(|&s| s == 0) && in_piece.shape() == piece.shape();
     if whole {
         codecs.decode_into(
             Cow::Borrowed(&encoded[..]),
-            &chunk_shape,
+            piece_shape,
             za.data_type(),
             za.fill_value(),
             ArrayBytesDecodeIntoTarget::Fixed(&mut view),
@@ -246,15 +285,10 @@ pub(crate) fn decode_into_target(
     } else {
         let input: Arc<dyn BytesPartialDecoderTraits> = Arc::new(Vec::from(encoded));
         codecs
-            .partial_decoder(
-                input,
-                &chunk_shape,
-                za.data_type(),
-                za.fill_value(),
-                options,
-            )?
+            .clone()
+            .partial_decoder(input, piece_shape, za.data_type(), za.fill_value(), options)?
             .partial_decode_into(
-                &in_chunk,
+                &in_piece,
                 ArrayBytesDecodeIntoTarget::Fixed(&mut view),
                 options,
             )?;
@@ -278,13 +312,13 @@ where
     F: FnOnce(Option<bytes::Bytes>) -> Result<()> + Send + 'static,
 {
     let decode = if store.reads_now() {
-        let (job_store, job_key) = (store.clone(), key.clone());
+        let (job_store, job_key, stats) = (store.clone(), key.clone(), io_stats::current());
         let left = compute_part(count, bytes, move || {
             let limit = match in_place_budget() {
                 0 => COMPUTE_READ_LIMIT,
                 budget => budget,
             };
-            match job_store.get_now(job_key.as_str(), limit)? {
+            match job_store.get_now(job_key.as_str(), limit, stats)? {
                 InPlace::Read(encoded) => decode(encoded).map(|()| None),
                 InPlace::NotHere => Ok(Some(decode)),
             }
@@ -301,12 +335,27 @@ where
     compute_part(count, bytes, move || decode(encoded)).await
 }
 
+/// Stored chunks a read kept for a write that follows it (see [`read_into`]).
+pub(crate) type Kept = Arc<Mutex<HashMap<Vec<u64>, Option<bytes::Bytes>>>>;
+
+/// Whether `target` holds every element of chunk `coords` that lies inside the array.
+fn covers(array: &ArrayHandle, coords: &[u64], target: &ArraySubset) -> Result<bool> {
+    let bounded = array.array.chunk_subset_bounded(coords)?;
+    Ok(bounded
+        .overlap(target)
+        .map_err(|e| Error::Selection(e.to_string()))?
+        == bounded)
+}
+
 /// Fill `out` (an array of `target`'s shape, C order) with the array's data in `target`, which
-/// may extend past the array's edge inside edge chunks.
+/// may extend past the array's edge inside edge chunks. Shards only partly inside `target` are
+/// read in part (see [`crate::shards`]); with `keep`, they are read whole instead and kept
+/// there, for a write of the same region to merge into.
 pub(crate) async fn read_into(
     array: &ArrayHandle,
     target: &ArraySubset,
     out: &Arc<SharedOut>,
+    keep: Option<&Kept>,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -322,26 +371,53 @@ pub(crate) async fn read_into(
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
-            async move {
+            let keep = if covers(&array, &coords, &target)? {
+                None
+            } else {
+                match (keep, &array.shards) {
+                    (Some(keep), _) => Some(keep.clone()),
+                    (None, Some(shards)) => {
+                        let shards = shards.clone();
+                        return Ok(async move {
+                            read_part(&array, &shards, coords, &target, &out, options, count).await
+                        }
+                        .boxed());
+                    }
+                    (None, None) => None,
+                }
+            };
+            Ok(async move {
                 let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
                 fetch_then(&store, key, count, chunk_bytes, move |encoded| {
+                    if let Some(keep) = keep {
+                        lock(&keep).insert(coords.clone(), encoded.clone());
+                    }
                     decode_into_target(&array, &coords, encoded, &target, &out, &options)
                 })
                 .await
             }
+            .boxed())
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .try_buffer_unordered(CHUNK_CONCURRENCY)
         .try_collect::<()>()
         .await
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Store `data` (C order, `target`'s shape, native byte order) into the array region `target`.
-/// Chunks only partly covered are read, merged and rewritten; chunks left equal to the fill
-/// value are erased unless the handle writes empty chunks.
+/// Chunks only partly covered are read (or taken from `kept`), merged and rewritten: one read
+/// and one write of each stored chunk. Chunks left equal to the fill value are erased unless
+/// the handle writes empty chunks.
 pub(crate) async fn write_from(
     array: &ArrayHandle,
     target: &ArraySubset,
     data: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    kept: Option<Kept>,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -358,35 +434,33 @@ pub(crate) async fn write_from(
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, data) = (array.clone(), target.clone(), data.clone());
+            let kept = kept.as_ref().and_then(|k| lock(k).remove(&coords));
             async move {
-                let za = &array.array;
-                let key = za.chunk_key(&coords);
-                let bounded = za.chunk_subset_bounded(&coords)?;
-                let covered = bounded
-                    .overlap(&target)
-                    .map_err(|e| Error::Selection(e.to_string()))?
-                    == bounded;
-                let existing = if covered {
-                    None
-                } else {
-                    array.store.get(key.as_str()).await?
+                let key = array.array.chunk_key(&coords);
+                let existing = match kept {
+                    _ if covers(&array, &coords, &target)? => None,
+                    Some(kept) => kept,
+                    None => array.store.get(key.as_str()).await?,
                 };
-                let job_array = array.clone();
+                let (job_array, job_coords) = (array.clone(), coords.clone());
                 let encoded = compute_part(count, chunk_bytes, move || {
                     merge_and_encode(
                         &job_array,
-                        &coords,
+                        &job_coords,
                         existing,
                         &target,
                         (*data).as_ref(),
                         &options,
                     )
                 })
-                .await?;
-                match encoded {
-                    Some(bytes) => array.store.set(key.as_str(), bytes).await,
-                    None => array.store.erase(key.as_str()).await,
-                }
+                .await;
+                let written = match encoded {
+                    Ok(Some(bytes)) => array.store.set(key.as_str(), bytes).await,
+                    Ok(None) => array.store.erase(key.as_str()).await,
+                    Err(e) => Err(e),
+                };
+                array.forget_shard(&coords);
+                written
             }
         })
         .buffer_unordered(CHUNK_CONCURRENCY)

@@ -9,7 +9,7 @@ use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::{byte_len, c_strides, copy_block, Strided};
-use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer, SharedOut};
+use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer, Kept, SharedOut};
 
 /// One item of a selection, as numpy takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,11 +216,11 @@ pub async fn read_region(
     let out = result_buffer(out, byte_len(&shape, element.size))?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
-            read_into(array, &sel.bounding_box(), &out).await?;
+            read_into(array, &sel.bounding_box(), &out, None).await?;
         } else {
             let bbox = sel.bounding_box();
             let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
-            read_into(array, &bbox, &temp).await?;
+            read_into(array, &bbox, &temp, None).await?;
             // SAFETY: read_into wrote every byte of the box.
             let temp = unsafe { temp.into_vec()? }.expect("owned buffer");
             let (job_out, counts) = (out.clone(), sel.counts());
@@ -281,11 +281,14 @@ pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteDat
     }
     let bbox = sel.bounding_box();
     if sel.is_contiguous() {
-        return write_from(array, &bbox, data).await;
+        return write_from(array, &bbox, data, None).await;
     }
     // Stepped selection: read the bounding box, scatter the new values into it, write it back.
+    // Chunks the box covers only in part are read whole and kept, so that writing the box back
+    // merges into them without reading them again.
     let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
-    read_into(array, &bbox, &temp).await?;
+    let kept = Kept::default();
+    read_into(array, &bbox, &temp, Some(&kept)).await?;
     // SAFETY: read_into wrote every byte of the box.
     let mut boxed = unsafe { temp.into_vec()? }.expect("owned buffer");
     let box_shape = bbox.shape().to_vec();
@@ -310,7 +313,7 @@ pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteDat
         Ok(boxed)
     })
     .await?;
-    write_from(array, &bbox, Arc::new(merged)).await
+    write_from(array, &bbox, Arc::new(merged), Some(kept)).await
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use zarrs::storage::byte_range::ByteRange;
 use zarrs::storage::StorePrefix;
 
 use crate::error::{Error, Result};
-use crate::store::{store_key, Store};
+use crate::io_stats::{Request, RequestKind};
+use crate::store::{store_key, Ranged, Store};
 
 /// How many size look-ups a listing runs at once (the zarrs traits list keys without sizes).
 const SIZE_LOOKUPS: usize = 16;
@@ -49,14 +50,7 @@ impl Store {
     /// Read byte ranges of one value; `None` when the key is absent. A range that starts past
     /// the end of the value is an error; one that ends past it returns what there is.
     pub async fn get_ranges(&self, key: &str, ranges: &[ByteRange]) -> Result<Option<Vec<Bytes>>> {
-        let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
-        let Some(size) = self
-            .storage
-            .size_key(&store_key)
-            .await
-            .map_err(|e| self.io_error(key, e))?
-        else {
+        let Some(size) = self.size_key(key).await? else {
             return Ok(None);
         };
         // Checked and clamped here so that every kind of store answers alike.
@@ -83,22 +77,13 @@ impl Store {
             .filter(|(_, len)| *len > 0)
             .map(|&(start, len)| ByteRange::FromStart(start, Some(len)))
             .collect();
-        let mut fetched = Vec::with_capacity(wanted.len());
+        let mut fetched = Vec::new().into_iter();
         if !wanted.is_empty() {
-            let Some(parts) = self
-                .storage
-                .get_partial_many(&store_key, Box::new(wanted.into_iter()))
-                .await
-                .map_err(|e| self.io_error(key, e))?
-            else {
-                return Ok(None);
-            };
-            fetched = parts
-                .try_collect()
-                .await
-                .map_err(|e| self.io_error(key, e))?;
+            match self.read_ranges(key, &wanted, None).await? {
+                Ranged::Found { parts, .. } => fetched = parts.into_iter(),
+                Ranged::Missing | Ranged::Changed => return Ok(None),
+            }
         }
-        let mut fetched = fetched.into_iter();
         Ok(Some(
             spans
                 .iter()
@@ -117,6 +102,7 @@ impl Store {
     pub async fn size_key(&self, key: &str) -> Result<Option<u64>> {
         let store_key = store_key(key)?;
         let _permit = self.permit().await?;
+        let _request = Request::begin(RequestKind::Head);
         self.storage
             .size_key(&store_key)
             .await
@@ -128,6 +114,7 @@ impl Store {
         let dir = dir_prefix(prefix)?;
         let keys = {
             let _permit = self.permit().await?;
+            let _request = Request::begin(RequestKind::List);
             self.storage
                 .list_prefix(&dir)
                 .await
@@ -142,6 +129,7 @@ impl Store {
         let dir = dir_prefix(prefix)?;
         let listing = {
             let _permit = self.permit().await?;
+            let _request = Request::begin(RequestKind::List);
             self.storage
                 .list_dir(&dir)
                 .await

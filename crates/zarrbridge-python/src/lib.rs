@@ -8,6 +8,7 @@ mod chunks;
 mod convert;
 mod errors;
 mod handles;
+mod io;
 mod nodes;
 mod pystore;
 mod pystore_async;
@@ -30,6 +31,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::Ready>()?;
     m.add("RustError", m.py().get_type::<errors::RustError>())?;
     m.add_class::<buffer::PyValue>()?;
+    m.add_class::<io::PyIoStats>()?;
+    m.add("io_stats_var", io::stats_var(m.py())?)?;
+    m.add_function(wrap_pyfunction!(io::read_coalescing, m)?)?;
+    m.add_function(wrap_pyfunction!(io::set_read_coalescing, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_get, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_get_ranges, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_put, m)?)?;

@@ -10,7 +10,7 @@
 //! shard index); interoperability tests hold it to that.
 
 mod contexts;
-mod shard_index;
+pub(crate) mod shard_index;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -82,7 +82,8 @@ impl Sink for CellSink<'_> {
     }
 }
 
-fn configuration<'a>(codec: &'a Value, name: &str) -> Option<&'a Value> {
+/// The configuration of `codec` (a codec's metadata) when it is named `name`.
+pub(crate) fn configuration<'a>(codec: &'a Value, name: &str) -> Option<&'a Value> {
     (codec.get("name")?.as_str()? == name)
         .then(|| codec.get("configuration").unwrap_or(&Value::Null))
 }
@@ -115,35 +116,33 @@ fn plain(codecs: &[Value], elem: usize) -> Option<Compression> {
     }
 }
 
-fn sharded(config: &Value, elem: usize, ndim: usize) -> Option<Layout> {
-    let list = |key: &str| config.get(key)?.as_array().cloned();
-    let inner_shape: Vec<u64> = config
+/// The metadata of each codec of `chain`, as JSON.
+pub(crate) fn codec_metadata(chain: &CodecChain) -> Option<Vec<Value>> {
+    chain
+        .create_metadatas(&CodecMetadataOptions::default())
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<_, _>>()
+        .ok()
+}
+
+/// The inner chunk shape of a `sharding_indexed` codec's configuration for an array of
+/// `ndim` dimensions.
+pub(crate) fn inner_shape(config: &Value, ndim: usize) -> Option<Vec<u64>> {
+    let shape: Vec<u64> = config
         .get("chunk_shape")?
         .as_array()?
         .iter()
         .map(Value::as_u64)
         .collect::<Option<_>>()?;
-    if inner_shape.len() != ndim || inner_shape.contains(&0) {
-        return None;
-    }
-    let little = |c: &Value| {
-        configuration(c, "bytes")
-            .is_some_and(|c| c.get("endian").and_then(Value::as_str) == Some("little"))
-    };
-    let crc32c = match list("index_codecs")?.as_slice() {
-        [bytes] if little(bytes) => false,
-        [bytes, crc] if little(bytes) && configuration(crc, "crc32c").is_some() => true,
-        _ => return None,
-    };
-    let at_start = match config.get("index_location").and_then(Value::as_str) {
-        None | Some("end") => false,
-        Some("start") => true,
-        Some(_) => return None,
-    };
+    (shape.len() == ndim && !shape.contains(&0)).then_some(shape)
+}
+
+fn sharded(config: &Value, elem: usize, ndim: usize) -> Option<Layout> {
     Some(Layout::Sharded {
-        inner: plain(&list("codecs")?, elem)?,
-        inner_shape,
-        index: IndexFormat { crc32c, at_start },
+        inner: plain(config.get("codecs")?.as_array()?, elem)?,
+        inner_shape: inner_shape(config, ndim)?,
+        index: IndexFormat::from_config(config)?,
     })
 }
 
@@ -151,12 +150,7 @@ impl FastChain {
     /// The fast form of `chain` for an array of `ndim` dimensions and `elem`-byte elements, if
     /// this path runs it.
     pub(crate) fn detect(chain: &CodecChain, elem: usize, ndim: usize) -> Option<Self> {
-        let codecs: Vec<Value> = chain
-            .create_metadatas(&CodecMetadataOptions::default())
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<std::result::Result<_, _>>()
-            .ok()?;
+        let codecs = codec_metadata(chain)?;
         let layout = match codecs.as_slice() {
             [one] if configuration(one, "sharding_indexed").is_some() => {
                 sharded(configuration(one, "sharding_indexed")?, elem, ndim)?
@@ -203,6 +197,25 @@ impl FastChain {
                     wanted.into_iter().try_for_each(one)
                 }
             }
+        }
+    }
+
+    /// Write the part of one inner chunk of a shard (`piece`, its subset; `encoded`, its
+    /// stored bytes, `None` when absent) that falls inside the read's target into the target.
+    pub(crate) fn decode_inner(
+        &self,
+        encoded: Option<&[u8]>,
+        piece: &ArraySubset,
+        target: &ReadTarget<'_>,
+        fill: &FillValue,
+    ) -> Result<()> {
+        match &self.layout {
+            Layout::Sharded { inner, .. } => {
+                self.decode_piece(*inner, encoded, piece, target, fill)
+            }
+            Layout::Plain(_) => Err(Error::codec(
+                "internal: an inner chunk of an unsharded array",
+            )),
         }
     }
 
@@ -424,7 +437,8 @@ fn fill_with(buffer: &mut [u8], value: &[u8]) {
     }
 }
 
-fn overlaps(a: &ArraySubset, b: &ArraySubset) -> bool {
+/// Whether two subsets share an element.
+pub(crate) fn overlaps(a: &ArraySubset, b: &ArraySubset) -> bool {
     a.start()
         .iter()
         .zip(a.shape())
@@ -461,7 +475,7 @@ fn contiguous(shape: &[u64], outer: &[u64]) -> bool {
 }
 
 /// The inner chunks of the shard `shard`, in C order.
-fn inner_subsets(shard: &ArraySubset, inner_shape: &[u64]) -> Result<Vec<ArraySubset>> {
+pub(crate) fn inner_subsets(shard: &ArraySubset, inner_shape: &[u64]) -> Result<Vec<ArraySubset>> {
     let counts: Vec<u64> = shard
         .shape()
         .iter()

@@ -2,7 +2,15 @@
 //! u64 per inner chunk in C order, `u64::MAX` twice for a missing chunk, optionally followed by
 //! a crc32c of those bytes, at the start or the end of the shard.
 
+use serde_json::Value;
+use zarrs::storage::byte_range::ByteRange;
+
+use super::configuration;
 use crate::error::{Error, Result};
+
+fn invalid(what: &str) -> Error {
+    Error::codec(format!("invalid shard: {what}"))
+}
 
 /// How a shard's index is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +39,42 @@ impl IndexFormat {
         }
     }
 
+    /// The index format of a `sharding_indexed` codec's configuration, if it is one this
+    /// module reads (`bytes` little-endian, optionally then `crc32c`).
+    pub(crate) fn from_config(config: &Value) -> Option<Self> {
+        let little = |c: &Value| {
+            configuration(c, "bytes")
+                .is_some_and(|c| c.get("endian").and_then(Value::as_str) == Some("little"))
+        };
+        let crc32c = match config.get("index_codecs")?.as_array()?.as_slice() {
+            [bytes] if little(bytes) => false,
+            [bytes, crc] if little(bytes) && configuration(crc, "crc32c").is_some() => true,
+            _ => return None,
+        };
+        let at_start = match config.get("index_location").and_then(Value::as_str) {
+            None | Some("end") => false,
+            Some("start") => true,
+            Some(_) => return None,
+        };
+        Some(Self { crc32c, at_start })
+    }
+
+    /// Where the index lies in a shard of `chunks` inner chunks: its first or last bytes.
+    pub(crate) fn range(self, chunks: usize) -> ByteRange {
+        let size = self.size(chunks) as u64;
+        if self.at_start {
+            ByteRange::FromStart(0, Some(size))
+        } else {
+            ByteRange::Suffix(size)
+        }
+    }
+
     /// Parse the index of a shard of `chunks` inner chunks, checking every entry lies inside
     /// the shard.
     pub(crate) fn parse(self, shard: &[u8], chunks: usize) -> Result<Vec<Entry>> {
         let size = self.size(chunks);
-        let bad = |what: String| Error::codec(format!("invalid shard: {what}"));
         if shard.len() < size {
-            return Err(bad(format!(
+            return Err(invalid(&format!(
                 "{} bytes cannot hold an index of {size} bytes",
                 shard.len()
             )));
@@ -47,16 +84,35 @@ impl IndexFormat {
         } else {
             &shard[shard.len() - size..]
         };
+        self.parse_index(index, chunks, Some(shard.len() as u64))
+    }
+
+    /// Parse the index bytes alone (read by themselves from a shard of `shard_len` bytes,
+    /// when that is known), checking every entry lies inside the shard.
+    pub(crate) fn parse_index(
+        self,
+        index: &[u8],
+        chunks: usize,
+        shard_len: Option<u64>,
+    ) -> Result<Vec<Entry>> {
+        if index.len() != self.size(chunks) {
+            return Err(invalid(&format!(
+                "its index holds {} bytes, {chunks} inner chunks need {}",
+                index.len(),
+                self.size(chunks)
+            )));
+        }
         let (entries, checksum) = index.split_at(chunks * 16);
         if self.crc32c {
             let stored = u32::from_le_bytes(checksum.try_into().expect("4 bytes"));
             let actual = crc32c::crc32c(entries);
             if stored != actual {
-                return Err(bad(format!(
+                return Err(invalid(&format!(
                     "index checksum {stored:#010x} does not match its content ({actual:#010x})"
                 )));
             }
         }
+        let limit = shard_len.unwrap_or(u64::MAX);
         entries
             .chunks_exact(16)
             .map(|pair| {
@@ -65,13 +121,11 @@ impl IndexFormat {
                 if offset == u64::MAX && len == u64::MAX {
                     return Ok(None);
                 }
-                let (offset, len) = (usize::try_from(offset), usize::try_from(len));
-                match (offset, len) {
-                    (Ok(o), Ok(l)) if o.checked_add(l).is_some_and(|end| end <= shard.len()) => {
-                        Ok(Some((o, l)))
-                    }
-                    _ => Err(bad(format!(
-                        "an inner chunk at {offset:?} of {len:?} bytes lies outside the shard"
+                let inside = offset.checked_add(len).is_some_and(|end| end <= limit);
+                match (usize::try_from(offset), usize::try_from(len)) {
+                    (Ok(o), Ok(l)) if inside && o.checked_add(l).is_some() => Ok(Some((o, l))),
+                    _ => Err(invalid(&format!(
+                        "an inner chunk at {offset} of {len} bytes lies outside the shard"
                     ))),
                 }
             })

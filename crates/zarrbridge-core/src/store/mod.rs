@@ -3,6 +3,7 @@
 
 mod cloud;
 mod missing_bucket;
+mod ranges;
 pub(crate) mod redact;
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use cloud::{CloudDecl, RetrySpec, Service};
+pub(crate) use ranges::Ranged;
 pub use redact::Redactor;
 
 use object_store::local::LocalFileSystem;
@@ -21,6 +23,7 @@ use zarrs::storage::{AsyncReadableWritableListableStorage, StoreKey, StorePrefix
 use zarrs_object_store::AsyncObjectStore;
 
 use crate::error::{Cause, Error, Result};
+use crate::io_stats::{Request, RequestKind};
 use crate::per_process::PerProcess;
 
 /// File operations in flight at once, per process. `object_store`'s file store runs each one
@@ -259,6 +262,9 @@ pub struct Store {
     gated: bool,
     /// The file store itself, for reads made on a caller's own thread (see [`Store::get`]).
     local: Option<Arc<LocalFileSystem>>,
+    /// The object store under `storage`, when there is one: ranged reads go to it directly
+    /// (see [`Store::read_ranges`]).
+    object: Option<Arc<dyn ObjectStore>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -315,7 +321,8 @@ impl Store {
             local: None,
             redactor: decl.redactor(),
             decl: Arc::new(decl),
-            storage: Arc::new(AsyncObjectStore::new(object_store)),
+            storage: Arc::new(AsyncObjectStore::new(object_store.clone())),
+            object: Some(object_store),
         }
     }
 
@@ -329,6 +336,7 @@ impl Store {
             redactor: Redactor::default(),
             decl: Arc::new(StoreDecl::External { label }),
             storage,
+            object: None,
         }
     }
 
@@ -394,26 +402,47 @@ impl Store {
     pub async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
         let budget = crate::compute::in_place_budget();
         if let (Some(local), true) = (&self.local, budget > 0) {
-            if let InPlace::Read(found) = self.read_in_place(local, key, budget)? {
-                return Ok(found);
+            let request = Request::begin(RequestKind::Get);
+            match self.read_in_place(local, key, budget)? {
+                InPlace::Read(found) => {
+                    request.finish(found.as_ref().map_or(0, bytes::Bytes::len), 0);
+                    return Ok(found);
+                }
+                InPlace::NotHere => request.abandon(),
             }
         }
+        let store_key = store_key(key)?;
         let _permit = self.permit().await?;
-        self.storage
-            .get(&store_key(key)?)
+        let request = Request::begin(RequestKind::Get);
+        let found = self
+            .storage
+            .get(&store_key)
             .await
-            .map_err(|e| self.io_error(key, e))
+            .map_err(|e| self.io_error(key, e))?;
+        request.finish(found.as_ref().map_or(0, bytes::Bytes::len), 0);
+        Ok(found)
     }
 
     /// For a file store, read `key` on this thread if it is a regular file of at most `limit`
     /// bytes (or absent); `None` when that cannot be done here (another kind of store, a
     /// special file that could stall, a larger file): use [`Store::get`]. Compute jobs use it
     /// to read a chunk and decode it in one go, with no hop through tokio's blocking pool.
-    pub(crate) fn get_now(&self, key: &str, limit: usize) -> Result<InPlace> {
-        match &self.local {
-            Some(local) => self.read_in_place(local, key, limit),
-            None => Ok(InPlace::NotHere),
+    pub(crate) fn get_now(
+        &self,
+        key: &str,
+        limit: usize,
+        stats: Option<crate::io_stats::Collectors>,
+    ) -> Result<InPlace> {
+        let Some(local) = &self.local else {
+            return Ok(InPlace::NotHere);
+        };
+        let request = Request::begin_in(stats, RequestKind::Get);
+        let found = self.read_in_place(local, key, limit)?;
+        match &found {
+            InPlace::Read(value) => request.finish(value.as_ref().map_or(0, bytes::Bytes::len), 0),
+            InPlace::NotHere => request.abandon(),
         }
+        Ok(found)
     }
 
     /// Whether [`Store::get_now`] can read this store's values.
@@ -456,7 +485,10 @@ impl Store {
         let _permit = self.permit().await?;
         let mut attempts = 0;
         loop {
-            match self.storage.set(&store_key, value.clone()).await {
+            let request = Request::begin(RequestKind::Put);
+            let done = self.storage.set(&store_key, value.clone()).await;
+            request.finish(0, value.len());
+            match done {
                 Ok(()) => return Ok(()),
                 // Concurrent puts into a new WebDAV directory race to create it; the losers'
                 // MKCOL gets 405 (RFC 4918: the collection exists) and object_store gives up.
@@ -477,9 +509,11 @@ impl Store {
 
     /// Erase a key; erasing an absent key is not an error.
     pub async fn erase(&self, key: &str) -> Result<()> {
+        let store_key = store_key(key)?;
         let _permit = self.permit().await?;
+        let _request = Request::begin(RequestKind::Delete);
         self.storage
-            .erase(&store_key(key)?)
+            .erase(&store_key)
             .await
             .map_err(|e| self.io_error(key, e))
     }
@@ -488,6 +522,11 @@ impl Store {
     pub(crate) async fn erase_prefix(&self, prefix: &str) -> Result<()> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::store(e.to_string()))?;
         let _permit = self.permit().await?;
+        // A listing, then deletes (batched by the store): recorded as one of each.
+        let (_list, _delete) = (
+            Request::begin(RequestKind::List),
+            Request::begin(RequestKind::Delete),
+        );
         self.storage
             .erase_prefix(&key)
             .await
@@ -507,6 +546,7 @@ impl Store {
     pub(crate) async fn list_dir(&self, prefix: &str) -> Result<Vec<String>> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::store(e.to_string()))?;
         let _permit = self.permit().await?;
+        let _request = Request::begin(RequestKind::List);
         let listing = self
             .storage
             .list_dir(&key)

@@ -1,0 +1,473 @@
+//! Reading part of a shard: its index with one ranged request (the last bytes of the shard,
+//! or the first), then only the inner chunks the read touches, neighbours coalesced into one
+//! request, every request of the read at once. Indexes are cached on the array handle.
+//!
+//! zarrs has the same idea (`Array::async_partial_decoder`, the sharded readable extension),
+//! but its shard decoder asks the storage for each inner chunk separately, and the
+//! `object_store` adapter asks for the value's size before each of those: one inner chunk of
+//! a shard on S3 took 4 requests in sequence (HEAD, index, HEAD, chunk), and a 3x3 block of
+//! inner chunks 20 (moto's request log); here 2 and 2 (index, then one coalesced range per
+//! row of the block), and the library's own codec path decodes what arrives.
+//!
+//! A cached index is used with the value's version (`ETag`) where the store has versions: if
+//! another writer replaced the shard since, the store refuses the ranges, and the index is
+//! read again. Stores without versions (those written in Python) serve the cached index until
+//! a write through the same handle replaces it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use rayon::prelude::*;
+use zarrs::array::{ArraySubset, ChunkShape, CodecChain, CodecOptions};
+use zarrs::metadata::v3::MetadataV3;
+
+use crate::compute::{compute_part, install};
+use crate::error::{Error, Result};
+use crate::fast::shard_index::{Entry, IndexFormat};
+use crate::fast::{codec_metadata, configuration, inner_shape, inner_subsets, overlaps};
+use crate::handle::ArrayHandle;
+use crate::pipeline::{decode_into_target, decode_with_codecs, fetch_then, SharedOut};
+use crate::store::Ranged;
+
+/// zarr-python's default largest gap between two inner chunks read in one request
+/// (`sharding.read.coalesce_max_gap_bytes`).
+pub const DEFAULT_COALESCE_MAX_GAP: u64 = 1 << 20;
+/// zarr-python's default largest request made by coalescing (`sharding.read.coalesce_max_bytes`).
+pub const DEFAULT_COALESCE_MAX_BYTES: u64 = 16 << 20;
+
+static COALESCE_MAX_GAP: AtomicU64 = AtomicU64::new(DEFAULT_COALESCE_MAX_GAP);
+static COALESCE_MAX_BYTES: AtomicU64 = AtomicU64::new(DEFAULT_COALESCE_MAX_BYTES);
+
+/// How partial shard reads group inner chunks into requests, for this process: two inner
+/// chunks go in one request when at most `max_gap` bytes lie between them and the request
+/// stays within `max_bytes` (or holds just one chunk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coalescing {
+    /// The largest gap read and thrown away to save a request.
+    pub max_gap: u64,
+    /// The largest request made by joining chunks.
+    pub max_bytes: u64,
+}
+
+impl Coalescing {
+    /// The settings now in force.
+    #[must_use]
+    pub fn current() -> Self {
+        Self {
+            max_gap: COALESCE_MAX_GAP.load(Ordering::Relaxed),
+            max_bytes: COALESCE_MAX_BYTES.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Put these settings in force for the whole process.
+    pub fn install(self) {
+        COALESCE_MAX_GAP.store(self.max_gap, Ordering::Relaxed);
+        COALESCE_MAX_BYTES.store(self.max_bytes, Ordering::Relaxed);
+    }
+
+    /// Group `spans` (`(offset, length)` of inner chunks in a shard) into requests: each
+    /// group is `(start, end, members)`, members being indexes into `spans`.
+    #[must_use]
+    pub fn group(self, spans: &[(u64, u64)]) -> Vec<(u64, u64, Vec<usize>)> {
+        let mut order: Vec<usize> = (0..spans.len()).collect();
+        order.sort_by_key(|&i| spans[i].0);
+        let mut groups: Vec<(u64, u64, Vec<usize>)> = Vec::new();
+        for i in order {
+            let (start, end) = (spans[i].0, spans[i].0 + spans[i].1);
+            if let Some((g_start, g_end, members)) = groups.last_mut() {
+                let gap = start.saturating_sub(*g_end);
+                if gap <= self.max_gap && end.max(*g_end) - *g_start <= self.max_bytes {
+                    *g_end = end.max(*g_end);
+                    members.push(i);
+                    continue;
+                }
+            }
+            groups.push((start, end, vec![i]));
+        }
+        groups
+    }
+}
+
+/// A parsed shard index and the version of the shard it was read from.
+#[derive(Debug)]
+struct ShardIndex {
+    entries: Vec<Entry>,
+    version: Option<String>,
+}
+
+/// Indexes kept per handle, at most this many bytes of them (an index of 32x32 inner chunks
+/// takes 24 KiB here): the least recently used go first.
+const INDEX_CACHE_BYTES: usize = 16 << 20;
+
+#[derive(Debug, Default)]
+struct IndexCache {
+    entries: HashMap<Vec<u64>, (Arc<ShardIndex>, u64)>,
+    bytes: usize,
+    clock: u64,
+}
+
+fn held(index: &ShardIndex) -> usize {
+    index.entries.len() * std::mem::size_of::<Entry>()
+        + index.version.as_ref().map_or(0, String::len)
+}
+
+/// How the shards of an array are laid out, and the indexes read so far.
+#[derive(Debug)]
+pub(crate) struct ShardReads {
+    inner_shape: Vec<u64>,
+    inner_chunk_shape: ChunkShape,
+    index: IndexFormat,
+    /// zarrs' chain for the inner chunks, for chains the library's own path does not run.
+    inner_codecs: Arc<CodecChain>,
+    cache: Mutex<IndexCache>,
+}
+
+impl ShardReads {
+    /// The partial-read layout of `chain` for an array of `ndim` dimensions: `None` unless
+    /// its only codec is `sharding_indexed` with an index this library parses (`bytes`,
+    /// optionally `crc32c`), which is what every writer uses by default.
+    pub(crate) fn detect(chain: &CodecChain, ndim: usize) -> Option<Self> {
+        let codecs = codec_metadata(chain)?;
+        let [one] = codecs.as_slice() else {
+            return None;
+        };
+        let config = configuration(one, "sharding_indexed")?;
+        let inner_shape = inner_shape(config, ndim)?;
+        let inner: Vec<MetadataV3> = serde_json::from_value(config.get("codecs")?.clone()).ok()?;
+        Some(Self {
+            inner_chunk_shape: inner_shape
+                .iter()
+                .map(|&n| std::num::NonZeroU64::new(n))
+                .collect::<Option<_>>()?,
+            index: IndexFormat::from_config(config)?,
+            inner_codecs: Arc::new(CodecChain::from_metadata(&inner).ok()?),
+            inner_shape,
+            cache: Mutex::default(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexCache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn cached(&self, coords: &[u64]) -> Option<Arc<ShardIndex>> {
+        let mut cache = self.lock();
+        cache.clock += 1;
+        let clock = cache.clock;
+        let (index, used) = cache.entries.get_mut(coords)?;
+        *used = clock;
+        Some(index.clone())
+    }
+
+    fn remember(&self, coords: &[u64], index: Arc<ShardIndex>) {
+        let size = held(&index);
+        if size > INDEX_CACHE_BYTES {
+            return;
+        }
+        let mut cache = self.lock();
+        cache.clock += 1;
+        let clock = cache.clock;
+        if let Some((old, _)) = cache.entries.insert(coords.to_vec(), (index, clock)) {
+            cache.bytes -= held(&old);
+        }
+        cache.bytes += size;
+        while cache.bytes > INDEX_CACHE_BYTES {
+            let Some(oldest) = cache
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some((gone, _)) = cache.entries.remove(&oldest) {
+                cache.bytes -= held(&gone);
+            }
+        }
+    }
+
+    /// Drop the cached index of shard `coords` (a write through this handle replaced it).
+    pub(crate) fn forget(&self, coords: &[u64]) {
+        let mut cache = self.lock();
+        if let Some((gone, _)) = cache.entries.remove(coords) {
+            cache.bytes -= held(&gone);
+        }
+    }
+
+    /// Indexes cached now.
+    #[cfg(test)]
+    fn cached_count(&self) -> usize {
+        self.lock().entries.len()
+    }
+}
+
+/// Read the index of shard `coords` (`None`: no shard there) and cache it.
+async fn fetch_index(
+    array: &ArrayHandle,
+    shards: &ShardReads,
+    coords: &[u64],
+    key: &str,
+    chunks: usize,
+) -> Result<Option<Arc<ShardIndex>>> {
+    let range = shards.index.range(chunks);
+    let (mut parts, size, version) = match array.store.read_ranges(key, &[range], None).await? {
+        Ranged::Missing | Ranged::Changed => return Ok(None),
+        Ranged::Found {
+            parts,
+            size,
+            version,
+        } => (parts, size, version),
+    };
+    let bytes = parts.pop().unwrap_or_default();
+    let entries = shards
+        .index
+        .parse_index(&bytes, chunks, size)
+        .map_err(|e| shard_error(array, key, e))?;
+    let index = Arc::new(ShardIndex { entries, version });
+    shards.remember(coords, index.clone());
+    Ok(Some(index))
+}
+
+fn shard_error(array: &ArrayHandle, key: &str, err: Error) -> Error {
+    match err {
+        Error::Codec { message, source } => Error::Codec {
+            message: format!("{} (key {key:?}): {message}", array.store.url()),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// Fill `out` (an array of `target`'s shape) with the part of shard `coords` inside `target`,
+/// reading only the index and the inner chunks it needs.
+pub(crate) async fn read_part(
+    array: &ArrayHandle,
+    shards: &Arc<ShardReads>,
+    coords: Vec<u64>,
+    target: &ArraySubset,
+    out: &Arc<SharedOut>,
+    options: CodecOptions,
+    count: usize,
+) -> Result<()> {
+    let za = &array.array;
+    let key = za.chunk_key(&coords);
+    let shard = za.chunk_subset(&coords)?;
+    let pieces = inner_subsets(&shard, &shards.inner_shape)?;
+    let wanted: Vec<usize> = (0..pieces.len())
+        .filter(|&i| overlaps(&pieces[i], target))
+        .collect();
+    for attempt in 0..2 {
+        let cached = if attempt == 0 {
+            shards.cached(&coords)
+        } else {
+            None
+        };
+        let fetched = match cached {
+            Some(index) => Some(index),
+            None => fetch_index(array, shards, &coords, key.as_str(), pieces.len()).await?,
+        };
+        let Some(index) = fetched else {
+            // No shard: the fill value.
+            let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
+            return compute_part(count, 0, move || {
+                decode_into_target(&job_array, &coords, None, &job_target, &job_out, &options)
+            })
+            .await;
+        };
+        let stored: Vec<(usize, (u64, u64))> = wanted
+            .iter()
+            .filter_map(|&i| index.entries[i].map(|(offset, len)| (i, (offset as u64, len as u64))))
+            .collect();
+        let spans: Vec<(u64, u64)> = stored.iter().map(|(_, span)| *span).collect();
+        let groups = Coalescing::current().group(&spans);
+        let ranges: Vec<_> = groups
+            .iter()
+            .map(|(start, end, _)| {
+                zarrs::storage::byte_range::ByteRange::FromStart(*start, Some(end - start))
+            })
+            .collect();
+        let parts = if ranges.is_empty() {
+            Vec::new()
+        } else {
+            match array
+                .store
+                .read_ranges(key.as_str(), &ranges, index.version.as_deref())
+                .await?
+            {
+                Ranged::Found { parts, .. } => parts,
+                // Replaced or deleted since the index was read: read it again.
+                Ranged::Missing | Ranged::Changed => {
+                    shards.forget(&coords);
+                    continue;
+                }
+            }
+        };
+        let mut found: HashMap<usize, Bytes> = HashMap::with_capacity(stored.len());
+        for ((start, end, members), part) in groups.iter().zip(&parts) {
+            if part.len() as u64 != end - start {
+                return Err(shard_error(
+                    array,
+                    key.as_str(),
+                    Error::codec(format!(
+                        "invalid shard: a range of {} bytes came back as {}",
+                        end - start,
+                        part.len()
+                    )),
+                ));
+            }
+            for &m in members {
+                let (piece, (offset, len)) = stored[m];
+                let at = usize::try_from(offset - start).unwrap_or(usize::MAX);
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                found.insert(piece, part.slice(at..at + len));
+            }
+        }
+        let jobs: Vec<(ArraySubset, Option<Bytes>)> = wanted
+            .iter()
+            .map(|&i| (pieces[i].clone(), found.remove(&i)))
+            .collect();
+        let bytes: usize = jobs
+            .iter()
+            .map(|(p, _)| crate::ndcopy::byte_len(p.shape(), array.element().map_or(1, |e| e.size)))
+            .sum();
+        let (job_array, job_shards, job_target, job_out) =
+            (array.clone(), shards.clone(), target.clone(), out.clone());
+        return compute_part(count, bytes, move || {
+            decode_pieces(
+                &job_array,
+                &job_shards,
+                jobs,
+                &job_target,
+                &job_out,
+                &options,
+            )
+        })
+        .await;
+    }
+    // Replaced twice while being read: read the whole shard.
+    let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
+    let chunk_bytes = crate::ndcopy::byte_len(shard.shape(), array.element()?.size);
+    fetch_then(&array.store, key, count, chunk_bytes, move |encoded| {
+        decode_into_target(
+            &job_array,
+            &coords,
+            encoded,
+            &job_target,
+            &job_out,
+            &options,
+        )
+    })
+    .await
+}
+
+/// Decode inner chunks (`None`: not stored) into the target, several at once when the read
+/// has few shards to spread over the threads.
+fn decode_pieces(
+    array: &ArrayHandle,
+    shards: &ShardReads,
+    jobs: Vec<(ArraySubset, Option<Bytes>)>,
+    target: &ArraySubset,
+    out: &SharedOut,
+    options: &CodecOptions,
+) -> Result<()> {
+    let one = |(piece, encoded): (ArraySubset, Option<Bytes>)| match &array.fast {
+        Some(fast) => fast.decode_inner(
+            encoded.as_deref(),
+            &piece,
+            &out.read_target(target),
+            array.array.fill_value(),
+        ),
+        None => decode_with_codecs(
+            array,
+            &shards.inner_codecs,
+            &piece,
+            &shards.inner_chunk_shape,
+            encoded,
+            target,
+            out,
+            options,
+        ),
+    };
+    if options.concurrent_target() > 1 && jobs.len() > 1 {
+        install(|| jobs.into_par_iter().try_for_each(one))
+    } else {
+        jobs.into_iter().try_for_each(one)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{Coalescing, ShardIndex, ShardReads, INDEX_CACHE_BYTES};
+
+    #[test]
+    fn neighbours_join_within_the_gap_and_size_limits() {
+        let limits = Coalescing {
+            max_gap: 10,
+            max_bytes: 100,
+        };
+        // Out of order on purpose: grouping follows offsets.
+        let spans = [(50, 10), (0, 10), (15, 10), (200, 10), (80, 30)];
+        let groups = limits.group(&spans);
+        assert_eq!(
+            groups,
+            vec![
+                (0, 25, vec![1, 2]),
+                (50, 60, vec![0]),
+                (80, 110, vec![4]),
+                (200, 210, vec![3])
+            ]
+        );
+        // Adjacent chunks join even with no gap allowed; a chunk larger than the size limit
+        // is still read whole.
+        let tight = Coalescing {
+            max_gap: 0,
+            max_bytes: 15,
+        };
+        assert_eq!(
+            tight.group(&[(0, 5), (5, 5), (10, 40), (51, 1)]),
+            vec![(0, 10, vec![0, 1]), (10, 50, vec![2]), (51, 52, vec![3])]
+        );
+    }
+
+    #[test]
+    fn the_index_cache_is_bounded_and_forgets_written_shards() {
+        let chain = zarrs::array::CodecChain::from_metadata(&[serde_json::from_value(
+            serde_json::json!({"name": "sharding_indexed", "configuration": {
+                "chunk_shape": [2], "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+                "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}},
+                                 {"name": "crc32c"}],
+                "index_location": "end"}}),
+        )
+        .unwrap()])
+        .unwrap();
+        let shards = ShardReads::detect(&chain, 1).expect("a layout this module reads");
+        let big = || {
+            Arc::new(ShardIndex {
+                entries: vec![None; INDEX_CACHE_BYTES * 2 / 5 / 24],
+                version: None,
+            })
+        };
+        for i in 0..4 {
+            shards.remember(&[i], big());
+            // Keep shard 0 in use: it is the most recently used when the cache overflows.
+            assert!(shards.cached(&[0]).is_some());
+        }
+        assert_eq!(shards.cached_count(), 2);
+        assert!(shards.cached(&[0]).is_some() && shards.cached(&[3]).is_some());
+        shards.forget(&[0]);
+        assert!(shards.cached(&[0]).is_none());
+        // Not sharded, or an index codec this module does not read: no partial reads.
+        let plain = zarrs::array::CodecChain::from_metadata(&[serde_json::from_value(
+            serde_json::json!({"name": "bytes", "configuration": {"endian": "little"}}),
+        )
+        .unwrap()])
+        .unwrap();
+        assert!(ShardReads::detect(&plain, 1).is_none());
+    }
+}
