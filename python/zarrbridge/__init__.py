@@ -35,6 +35,7 @@ __all__ = [
     "IoStats",
     "Store",
     "__version__",
+    "consolidate_metadata",
     "create_array",
     "create_group",
     "delete_chunk",
@@ -60,6 +61,7 @@ __all__ = [
 
 # Each coroutine function is made from the one definition of its operation, in the module of
 # its family (signature, docstring and argument checks live there; see _op.py).
+consolidate_metadata = asynchronous(_nodes.consolidate_metadata)
 create_array = asynchronous(_nodes.create_array)
 create_group = asynchronous(_nodes.create_group)
 open_array = asynchronous(_nodes.open_array)

@@ -19,18 +19,23 @@ __all__ = [
     "Bytes",
     "Delivery",
     "GroupHandle",
+    "IoStats",
     "NdBuffer",
     "Ready",
     "RustError",
     "Store",
     "Task",
     "array_from_metadata",
+    "consolidate_metadata",
     "create_array",
     "create_group",
     "delete_chunk",
     "delete_node",
     "exceptions",
     "group_from_metadata",
+    "group_list_children",
+    "group_open_node",
+    "io_stats_var",
     "list_children",
     "mark_store_loop_thread",
     "open_array",
@@ -38,9 +43,11 @@ __all__ = [
     "open_node",
     "read_chunk",
     "read_chunks",
+    "read_coalescing",
     "read_metadata",
     "read_region",
     "selection_shape",
+    "set_read_coalescing",
     "shutdown",
     "store",
     "store_delete",
@@ -211,18 +218,35 @@ def create_group(
 def open_array(
     store: Store, path: str, callback: _Callback | None = None
 ) -> ArrayHandle | Task: ...
+# use_consolidated: None uses a group's consolidated metadata when present, True requires it,
+# False ignores it (zarr-python's meaning).
 def open_group(
-    store: Store, path: str, callback: _Callback | None = None
+    store: Store, path: str, use_consolidated: bool | None, callback: _Callback | None = None
 ) -> GroupHandle | Task: ...
 def open_node(
-    store: Store, path: str, callback: _Callback | None = None
+    store: Store, path: str, use_consolidated: bool | None, callback: _Callback | None = None
+) -> ArrayHandle | GroupHandle | Task: ...
+def group_open_node(
+    group: GroupHandle,
+    path: str,
+    use_consolidated: bool | None,
+    callback: _Callback | None = None,
 ) -> ArrayHandle | GroupHandle | Task: ...
 def read_metadata(
     store: Store, path: str, callback: _Callback | None = None
 ) -> dict[str, Any] | Task: ...
 def list_children(
-    store: Store, path: str, callback: _Callback | None = None
+    store: Store, path: str, use_consolidated: bool | None, callback: _Callback | None = None
 ) -> list[ArrayHandle | GroupHandle] | Task: ...
+def group_list_children(
+    group: GroupHandle,
+    path: str,
+    use_consolidated: bool | None,
+    callback: _Callback | None = None,
+) -> list[ArrayHandle | GroupHandle] | Task: ...
+def consolidate_metadata(
+    store: Store, path: str, callback: _Callback | None = None
+) -> GroupHandle | Task: ...
 def delete_node(store: Store, path: str, callback: _Callback | None = None) -> Task | None: ...
 def update_attributes(
     store: Store,
@@ -230,6 +254,28 @@ def update_attributes(
     attributes: _JsonDict,
     callback: _Callback | None = None,
 ) -> ArrayHandle | GroupHandle | Task: ...
+
+# --- I/O statistics and read coalescing (io.rs) ------------------------------------------------
+@final
+class IoStats:
+    def __init__(self) -> None: ...
+    @property
+    def requests(self) -> dict[str, int]: ...
+    @property
+    def total_requests(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def bytes_written(self) -> int: ...
+    @property
+    def wait_seconds(self) -> float: ...
+    def reset(self) -> None: ...
+
+# A contextvars.ContextVar[tuple[IoStats, ...]]: the counters every native call records into.
+io_stats_var: Any
+
+def read_coalescing() -> tuple[int, int]: ...
+def set_read_coalescing(max_gap_bytes: int, max_bytes: int) -> None: ...
 
 # --- chunks (chunks.rs) ----------------------------------------------------------------------
 def read_chunk(

@@ -41,6 +41,7 @@ __all__ = [
     "Array",
     "Group",
     "NodeT",
+    "consolidate_metadata",
     "create_array",
     "create_group",
     "delete_node",
@@ -90,6 +91,12 @@ def _node(handle: _ext.ArrayHandle | _ext.GroupHandle) -> Array | Group:
 
 def _nodes(handles: list[_ext.ArrayHandle | _ext.GroupHandle]) -> list[Array | Group]:
     return [_node(h) for h in handles]
+
+
+def _use_consolidated(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(f"use_consolidated must be None, True or False, not {value!r}")
 
 
 def _document(metadata: object) -> dict[str, Any]:
@@ -259,31 +266,43 @@ def open_array(store: StoreLike, path: str = "", *, write_empty_chunks: bool = F
     )
 
 
-def open_group(store: StoreLike, path: str = "") -> Op[Group]:
+def open_group(
+    store: StoreLike, path: str = "", *, use_consolidated: bool | None = None
+) -> Op[Group]:
     """Open an existing group (Zarr v2 or v3).
 
     Args:
         store: A :class:`Store`, URL or path.
         path: The group's path in the store.
+        use_consolidated: See :func:`list_children`.
 
     Returns:
-        A handle to the group.
+        A handle to the group. With consolidated metadata, listing it and opening the nodes
+        below it (:func:`list_children`, :func:`open_node` given the group) need no requests.
 
     Raises:
         NodeNotFoundError: No group exists at ``path``.
+        MetadataError: ``use_consolidated=True`` and the group has no consolidated metadata.
 
     Example:
         >>> g = await zb.open_group("data.zarr")  # doctest: +SKIP
     """
-    return Call(_ext.open_group, (as_store(store)._native, path), Group._wrap)
+    native = as_store(store)._native
+    args = (native, path, _use_consolidated(use_consolidated))
+    return Call(_ext.open_group, args, Group._wrap)
 
 
-def open_node(store: StoreLike, path: str = "") -> Op[Array | Group]:
+def open_node(
+    store: StoreLike | Group, path: str = "", *, use_consolidated: bool | None = None
+) -> Op[Array | Group]:
     """Open the array or group at ``path``.
 
     Args:
-        store: A :class:`Store`, URL or path.
-        path: The node's path in the store.
+        store: A :class:`Store`, URL or path, or a :class:`Group` (``path`` is then relative
+            to it, and the node comes from the group's consolidated metadata when it has some;
+            a node missing from it is looked for in the store).
+        path: The node's path.
+        use_consolidated: See :func:`list_children`.
 
     Returns:
         An :class:`Array` or a :class:`Group`.
@@ -294,7 +313,10 @@ def open_node(store: StoreLike, path: str = "") -> Op[Array | Group]:
     Example:
         >>> node = await zb.open_node("data.zarr", "temperature")  # doctest: +SKIP
     """
-    return Call(_ext.open_node, (as_store(store)._native, path), _node)
+    use = _use_consolidated(use_consolidated)
+    if isinstance(store, Group):
+        return Call(_ext.group_open_node, (store._native, path, use), _node)
+    return Call(_ext.open_node, (as_store(store)._native, path, use), _node)
 
 
 def read_metadata(store: StoreLike, path: str = "") -> Op[dict[str, Any]]:
@@ -322,13 +344,24 @@ def _metadata(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def list_children(store_or_group: StoreLike | Group, path: str = "") -> Op[list[Array | Group]]:
+def list_children(
+    store_or_group: StoreLike | Group, path: str = "", *, use_consolidated: bool | None = None
+) -> Op[list[Array | Group]]:
     """List the arrays and groups one level below a node, sorted by name.
 
     Args:
         store_or_group: A :class:`Store`, URL or path, or a :class:`Group` (``path`` is then
             relative to the group).
         path: The parent node's path.
+        use_consolidated: Whether to use consolidated metadata (``.zmetadata`` in Zarr v2,
+            ``consolidated_metadata`` in the group's ``zarr.json`` in v3), with zarr-python's
+            meaning: ``None`` uses it when present, ``True`` requires it
+            (:class:`~zarrbridge.errors.MetadataError` when missing), ``False`` ignores it and
+            lists the store. A :class:`Group` opened with it lists with no request at all;
+            given a store, the group's metadata is read first (one request for v3). Like
+            zarr-python's, it is a snapshot taken by :func:`consolidate_metadata`: nodes
+            created, changed or deleted since are missing or stale in it until it is written
+            again (pass ``False`` to see the store as it is).
 
     Returns:
         Handles to the children, metadata included.
@@ -337,11 +370,39 @@ def list_children(store_or_group: StoreLike | Group, path: str = "") -> Op[list[
         >>> [c.name for c in await zb.list_children("data.zarr")]  # doctest: +SKIP
         ['run1', 'temperature']
     """
+    use = _use_consolidated(use_consolidated)
     if isinstance(store_or_group, Group):
-        store, path = store_or_group.store, join_path(store_or_group.path, path)
-    else:
-        store = as_store(store_or_group)
-    return Call(_ext.list_children, (store._native, path), _nodes)
+        return Call(_ext.group_list_children, (store_or_group._native, path, use), _nodes)
+    return Call(_ext.list_children, (as_store(store_or_group)._native, path, use), _nodes)
+
+
+def consolidate_metadata(store: StoreLike | Group, path: str = "") -> Op[Group]:
+    """Write a group's consolidated metadata: the metadata of every node below it, in one
+    document, so that opening the group and listing or opening its nodes takes one request.
+
+    The format is zarr-python's (it reads it, and this library reads what it writes):
+    ``.zmetadata`` in the group for Zarr v2, ``consolidated_metadata`` in the group's
+    ``zarr.json`` for v3. Nodes of the other Zarr format below the group are left out. It is a
+    snapshot: run it again after creating, changing or deleting nodes, or readers that use it
+    (the default, see :func:`list_children`) see the old view.
+
+    Args:
+        store: A :class:`Store`, URL or path, or a :class:`Group` (``path`` is then relative
+            to it).
+        path: The group's path.
+
+    Returns:
+        The group, holding the consolidated metadata just written.
+
+    Raises:
+        NodeNotFoundError: No group exists at ``path``.
+
+    Example:
+        >>> g = await zb.consolidate_metadata("data.zarr")  # doctest: +SKIP
+    """
+    if isinstance(store, Group):
+        store, path = store.store, join_path(store.path, path)
+    return Call(_ext.consolidate_metadata, (as_store(store)._native, path), Group._wrap)
 
 
 def delete_node(store: StoreLike, path: str) -> Op[None]:
@@ -392,13 +453,13 @@ def _group(handle: _ext.ArrayHandle | _ext.GroupHandle) -> Group:
 
 
 def _in_group(
-    prepare: Callable[Concatenate[StoreLike, str, P], Op[T]], *, action: str | None
+    prepare: Callable[Concatenate[StoreLike, str, P], Op[T]], *, action: str
 ) -> Callable[Concatenate[Group, str, P], Coroutine[Any, Any, T]]:
     """A group method from a function taking ``(store, path, ...)``: ``name`` is relative to
-    the group (``action``: refuse an empty name, naming the action)."""
+    the group and must not be empty (``action`` names what is refused)."""
 
     async def call(group: Group, name: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        path = join_path(group.path, name) if action is None else group._child(name, action)
+        path = group._child(name, action)
         return await prepare(group.store, path, *args, **kwargs).run()
 
     call.__name__ = call.__qualname__ = prepare.__name__
@@ -757,7 +818,7 @@ class Group(_Immutable):
     update_attributes = asynchronous(update_attributes)
     create_array = _in_group(create_array, action="create")
     create_group = _in_group(create_group, action="create")
-    open_node = _in_group(open_node, action=None)
+    open_node = asynchronous(open_node)
 
 
 def _rebuild_array(

@@ -17,6 +17,7 @@ from zarrbridge import _chunks, _nodes, _regions
 from zarrbridge._op import blocking
 
 __all__ = [
+    "consolidate_metadata",
     "create_array",
     "create_group",
     "delete_chunk",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 # Made from the same definitions as the coroutine functions of zarrbridge (see _op.py).
+consolidate_metadata = blocking(_nodes.consolidate_metadata)
 create_array = blocking(_nodes.create_array)
 create_group = blocking(_nodes.create_group)
 open_array = blocking(_nodes.open_array)

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use zarrs::array::{Array, ArrayMetadata, ArrayShardedExt};
 use zarrs::storage::AsyncReadableWritableListableStorageTraits;
 
+use crate::consolidated::Consolidated;
 use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::fast::FastChain;
@@ -251,12 +252,14 @@ fn detect_fast(array: &Array<Storage>, element: Option<ElementType>) -> Option<A
     FastChain::detect(&array.codecs(), elem, array.shape().len()).map(Arc::new)
 }
 
-/// A group: store, path and metadata document.
+/// A group: store, path and metadata document, and the consolidated metadata of the nodes
+/// below it when it was opened with it.
 #[derive(Debug, Clone)]
 pub struct GroupHandle {
     pub(crate) store: Store,
     pub(crate) path: NodePath,
     doc: Arc<Value>,
+    consolidated: Option<Arc<Consolidated>>,
 }
 
 impl GroupHandle {
@@ -278,11 +281,29 @@ impl GroupHandle {
                 )))
             }
         }
+        // A v3 document carries its consolidated metadata (a v2 group's is in `.zmetadata`).
+        let consolidated = Consolidated::from_v3(&doc)?.map(Arc::new);
         Ok(Self {
             store,
             path,
             doc: Arc::new(doc),
+            consolidated,
         })
+    }
+
+    /// The same handle with other consolidated metadata (`None`: none).
+    #[must_use]
+    pub fn with_consolidated(self, consolidated: Option<Arc<Consolidated>>) -> Self {
+        Self {
+            consolidated,
+            ..self
+        }
+    }
+
+    /// The consolidated metadata of the nodes below the group, when it has some.
+    #[must_use]
+    pub fn consolidated(&self) -> Option<&Consolidated> {
+        self.consolidated.as_deref()
     }
 
     /// The store.

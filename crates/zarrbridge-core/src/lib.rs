@@ -5,6 +5,7 @@
 
 pub mod chunks;
 pub mod compute;
+pub mod consolidated;
 pub mod dtype;
 pub mod error;
 mod fast;
@@ -28,8 +29,9 @@ pub use dtype::ElementType;
 pub use error::{Error, Result};
 pub use handle::{ArrayHandle, GroupHandle};
 pub use nodes::{
-    create_array, create_group, delete_node, list_children, open_array, open_group, open_node,
-    read_metadata, update_attributes, CreateSpec, Node,
+    consolidate_metadata, create_array, create_group, delete_node, list_children,
+    list_group_children, open_array, open_group, open_in_group, open_node, read_metadata,
+    update_attributes, CreateSpec, Node,
 };
 pub use path::NodePath;
 pub use per_process::PerProcess;

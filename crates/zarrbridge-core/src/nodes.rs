@@ -1,8 +1,11 @@
 //! Node operations: create, open, list, delete, update attributes.
 
+use std::sync::Arc;
+
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
+use crate::consolidated::{Consolidated, ZMETADATA};
 use crate::error::{Error, Result};
 use crate::handle::{group_document, ArrayHandle, GroupHandle};
 use crate::path::NodePath;
@@ -36,7 +39,7 @@ pub enum NodeKind {
 }
 
 /// A metadata document as stored, with its kind (v2 attributes merged in as `attributes`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeDoc {
     /// Array or group.
     pub kind: NodeKind,
@@ -56,8 +59,23 @@ fn parse_json(store: &Store, key: &str, bytes: &[u8]) -> Result<Value> {
 /// # Errors
 /// [`Error::Metadata`] for malformed documents, [`Error::Store`] for I/O failures.
 pub async fn read_node_doc(store: &Store, path: &NodePath) -> Result<Option<NodeDoc>> {
+    Ok(read_node(store, path, Some(false))
+        .await?
+        .map(|(doc, _)| doc))
+}
+
+/// Read the metadata document of the node at `path` and, for a group, its consolidated
+/// metadata as `use_consolidated` says (zarr-python's meaning: `None`, when there is some;
+/// `Some(true)`, required; `Some(false)`, not read). v3 keeps it in the group's `zarr.json`,
+/// so it costs nothing more; v2 reads `.zmetadata` beside the other documents, at once.
+async fn read_node(
+    store: &Store,
+    path: &NodePath,
+    use_consolidated: Option<bool>,
+) -> Result<Option<(NodeDoc, Option<Consolidated>)>> {
     let key = path.key(ZARR_JSON);
-    if let Some(bytes) = store.get(&key).await? {
+    let wanted = use_consolidated != Some(false);
+    let found = if let Some(bytes) = store.get(&key).await? {
         let doc = parse_json(store, &key, &bytes)?;
         let kind = match doc.get("node_type").and_then(Value::as_str) {
             Some("array") => NodeKind::Array,
@@ -69,36 +87,70 @@ pub async fn read_node_doc(store: &Store, path: &NodePath) -> Result<Option<Node
                 )))
             }
         };
-        return Ok(Some(NodeDoc { kind, doc }));
-    }
-    let keys = [path.key(ZARRAY), path.key(ZGROUP), path.key(ZATTRS)];
-    let (zarray, zgroup, zattrs) = futures::try_join!(
-        store.get(&keys[0]),
-        store.get(&keys[1]),
-        store.get(&keys[2])
-    )?;
-    let (kind, key, bytes) = match (zarray, zgroup) {
-        (Some(b), _) => (NodeKind::Array, path.key(ZARRAY), b),
-        (None, Some(b)) => (NodeKind::Group, path.key(ZGROUP), b),
-        (None, None) => return Ok(None),
-    };
-    let mut doc = parse_json(store, &key, &bytes)?;
-    let attributes = match zattrs {
-        Some(b) => parse_json(store, &path.key(ZATTRS), &b)?,
-        None => Value::Object(Map::new()),
-    };
-    match &mut doc {
-        Value::Object(map) if attributes.is_object() => {
-            map.insert("attributes".into(), attributes);
+        let consolidated = match kind {
+            NodeKind::Group if wanted => Consolidated::from_v3(&doc)
+                .map_err(|e| e.context(&format!("{key} in {}: ", store.url())))?,
+            _ => None,
+        };
+        (NodeDoc { kind, doc }, consolidated)
+    } else {
+        let keys = [
+            path.key(ZARRAY),
+            path.key(ZGROUP),
+            path.key(ZATTRS),
+            path.key(ZMETADATA),
+        ];
+        let zmetadata = async {
+            if wanted {
+                store.get(&keys[3]).await
+            } else {
+                Ok(None)
+            }
+        };
+        let (zarray, zgroup, zattrs, zmetadata) = futures::try_join!(
+            store.get(&keys[0]),
+            store.get(&keys[1]),
+            store.get(&keys[2]),
+            zmetadata
+        )?;
+        let (kind, key, bytes) = match (zarray, zgroup) {
+            (Some(b), _) => (NodeKind::Array, &keys[0], b),
+            (None, Some(b)) => (NodeKind::Group, &keys[1], b),
+            (None, None) => return Ok(None),
+        };
+        let mut doc = parse_json(store, key, &bytes)?;
+        let attributes = match zattrs {
+            Some(b) => parse_json(store, &keys[2], &b)?,
+            None => Value::Object(Map::new()),
+        };
+        match &mut doc {
+            Value::Object(map) if attributes.is_object() => {
+                map.insert("attributes".into(), attributes);
+            }
+            _ => {
+                return Err(Error::metadata(format!(
+                    "{key} or its .zattrs in {} is not a JSON object",
+                    store.url()
+                )))
+            }
         }
-        _ => {
-            return Err(Error::metadata(format!(
-                "{key} or its .zattrs in {} is not a JSON object",
-                store.url()
-            )))
-        }
+        let consolidated = match (kind, zmetadata) {
+            (NodeKind::Group, Some(b)) => Some(
+                Consolidated::from_v2(&parse_json(store, &keys[3], &b)?)
+                    .map_err(|e| e.context(&format!("{} in {}: ", keys[3], store.url())))?,
+            ),
+            _ => None,
+        };
+        (NodeDoc { kind, doc }, consolidated)
+    };
+    if use_consolidated == Some(true) && found.0.kind == NodeKind::Group && found.1.is_none() {
+        return Err(Error::metadata(format!(
+            "use_consolidated=True, but the group at {path} in {} has no consolidated metadata \
+             (write it with consolidate_metadata)",
+            store.url()
+        )));
     }
-    Ok(Some(NodeDoc { kind, doc }))
+    Ok(Some(found))
 }
 
 async fn write_node_doc(store: &Store, path: &NodePath, kind: NodeKind, doc: &Value) -> Result<()> {
@@ -130,9 +182,22 @@ async fn write_node_doc(store: &Store, path: &NodePath, kind: NodeKind, doc: &Va
 }
 
 fn node_from_doc(store: &Store, path: NodePath, doc: NodeDoc) -> Result<Node> {
+    node_with(store, path, doc, None)
+}
+
+/// A handle from a document; a group gets `consolidated` as its consolidated metadata.
+fn node_with(
+    store: &Store,
+    path: NodePath,
+    doc: NodeDoc,
+    consolidated: Option<Consolidated>,
+) -> Result<Node> {
     Ok(match doc.kind {
         NodeKind::Array => Node::Array(ArrayHandle::from_metadata(store.clone(), path, doc.doc)?),
-        NodeKind::Group => Node::Group(GroupHandle::from_metadata(store.clone(), path, doc.doc)?),
+        NodeKind::Group => Node::Group(
+            GroupHandle::from_metadata(store.clone(), path, doc.doc)?
+                .with_consolidated(consolidated.map(Arc::new)),
+        ),
     })
 }
 
@@ -255,16 +320,18 @@ pub async fn create_group(
     Ok(handle)
 }
 
-/// Open the node at `path`.
+/// Open the node at `path`; a group with consolidated metadata as `use_consolidated` says
+/// (see [`read_node`]).
 ///
 /// # Errors
-/// [`Error::NodeNotFound`] when nothing is there.
-pub async fn open_node(store: &Store, path: &str) -> Result<Node> {
+/// [`Error::NodeNotFound`] when nothing is there; [`Error::Metadata`] when consolidated
+/// metadata is required and missing.
+pub async fn open_node(store: &Store, path: &str, use_consolidated: Option<bool>) -> Result<Node> {
     let path = NodePath::parse(path)?;
-    let doc = read_node_doc(store, &path)
+    let (doc, consolidated) = read_node(store, &path, use_consolidated)
         .await?
         .ok_or_else(|| not_found(store, &path, "array or group"))?;
-    node_from_doc(store, path, doc)
+    node_with(store, path, doc, consolidated)
 }
 
 /// Open the array at `path`.
@@ -272,7 +339,7 @@ pub async fn open_node(store: &Store, path: &str) -> Result<Node> {
 /// # Errors
 /// [`Error::NodeNotFound`] when there is no array there (nothing, or a group).
 pub async fn open_array(store: &Store, path: &str) -> Result<ArrayHandle> {
-    match open_node(store, path).await? {
+    match open_node(store, path, Some(false)).await? {
         Node::Array(a) => Ok(a),
         Node::Group(g) => Err(Error::NodeNotFound(format!(
             "{} in {} is a group, not an array",
@@ -282,12 +349,16 @@ pub async fn open_array(store: &Store, path: &str) -> Result<ArrayHandle> {
     }
 }
 
-/// Open the group at `path`.
+/// Open the group at `path` (with consolidated metadata as `use_consolidated` says).
 ///
 /// # Errors
 /// [`Error::NodeNotFound`] when there is no group there (nothing, or an array).
-pub async fn open_group(store: &Store, path: &str) -> Result<GroupHandle> {
-    match open_node(store, path).await? {
+pub async fn open_group(
+    store: &Store,
+    path: &str,
+    use_consolidated: Option<bool>,
+) -> Result<GroupHandle> {
+    match open_node(store, path, use_consolidated).await? {
         Node::Group(g) => Ok(g),
         Node::Array(a) => Err(Error::NodeNotFound(format!(
             "{} in {} is an array, not a group",
@@ -295,6 +366,45 @@ pub async fn open_group(store: &Store, path: &str) -> Result<GroupHandle> {
             store.url()
         ))),
     }
+}
+
+/// Open the node at `path` below `group` (`""`: the group itself), from the group's
+/// consolidated metadata when it has some and `use_consolidated` allows (a node missing from
+/// it is looked for in the store).
+///
+/// # Errors
+/// As [`open_node`].
+pub async fn open_in_group(
+    group: &GroupHandle,
+    path: &str,
+    use_consolidated: Option<bool>,
+) -> Result<Node> {
+    let full = group.path.join(path)?;
+    let relative = relative_to(&group.path, &full);
+    if use_consolidated != Some(false) {
+        if relative.is_empty() {
+            return Ok(Node::Group(group.clone()));
+        }
+        if let Some(consolidated) = group.consolidated() {
+            if let Some(doc) = consolidated.get(&relative) {
+                let below = consolidated.below(&relative);
+                return node_with(&group.store, full, doc.clone(), Some(below));
+            }
+        }
+    }
+    open_node(&group.store, full.as_str(), use_consolidated).await
+}
+
+/// The path of `node` relative to `group`, an ancestor of it or itself (`""`).
+fn relative_to(group: &NodePath, node: &NodePath) -> String {
+    let (g, n) = (group.as_str(), node.as_str());
+    if g.is_empty() {
+        return n.to_string();
+    }
+    n.strip_prefix(g)
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The metadata document of the node at `path`, as stored (v2: with `attributes`).
@@ -309,12 +419,84 @@ pub async fn read_metadata(store: &Store, path: &str) -> Result<Value> {
         .ok_or_else(|| not_found(store, &path, "array or group"))
 }
 
-/// The arrays and groups directly below `path`, sorted by name.
+/// The arrays and groups directly below `path`, sorted by name: from the consolidated
+/// metadata of the group there when it has some and `use_consolidated` allows (one request in
+/// all for v3), else from a listing and each child's metadata.
 ///
 /// # Errors
-/// [`Error::Store`] for I/O failures, [`Error::Metadata`] for a child with bad metadata.
-pub async fn list_children(store: &Store, path: &str) -> Result<Vec<Node>> {
+/// [`Error::Store`] for I/O failures, [`Error::Metadata`] for a child with bad metadata or
+/// consolidated metadata required and missing.
+pub async fn list_children(
+    store: &Store,
+    path: &str,
+    use_consolidated: Option<bool>,
+) -> Result<Vec<Node>> {
     let path = NodePath::parse(path)?;
+    if use_consolidated != Some(false) {
+        match read_node(store, &path, use_consolidated).await? {
+            Some((_, Some(consolidated))) => {
+                return children_from(store, &path, &consolidated);
+            }
+            None if use_consolidated == Some(true) => {
+                return Err(not_found(store, &path, "group"));
+            }
+            _ => {}
+        }
+    }
+    list_stored_children(store, &path).await
+}
+
+/// [`list_children`] of the node at `path` below `group`, from the group's consolidated
+/// metadata when it has some and `use_consolidated` allows.
+///
+/// # Errors
+/// As [`list_children`].
+pub async fn list_group_children(
+    group: &GroupHandle,
+    path: &str,
+    use_consolidated: Option<bool>,
+) -> Result<Vec<Node>> {
+    let full = group.path.join(path)?;
+    let relative = relative_to(&group.path, &full);
+    if use_consolidated != Some(false) {
+        if let Some(consolidated) = group.consolidated() {
+            if relative.is_empty() {
+                return children_from(&group.store, &full, consolidated);
+            }
+            match consolidated.get(&relative).map(|d| d.kind) {
+                Some(NodeKind::Group) => {
+                    return children_from(&group.store, &full, &consolidated.below(&relative));
+                }
+                Some(NodeKind::Array) => return Ok(Vec::new()),
+                None => {}
+            }
+        } else if use_consolidated == Some(true) && relative.is_empty() {
+            return Err(Error::metadata(format!(
+                "use_consolidated=True, but the group at {} in {} has no consolidated metadata \
+                 (write it with consolidate_metadata)",
+                group.path,
+                group.store.url()
+            )));
+        }
+    }
+    list_children(&group.store, full.as_str(), use_consolidated).await
+}
+
+/// The children of the group at `path` whose consolidated metadata is `consolidated`.
+fn children_from(store: &Store, path: &NodePath, consolidated: &Consolidated) -> Result<Vec<Node>> {
+    consolidated
+        .children("")
+        .into_iter()
+        .filter_map(|(name, doc)| {
+            let child = path.join(&name).ok()?;
+            let below = consolidated.below(&name);
+            Some(node_with(store, child, doc, Some(below)))
+        })
+        .collect()
+}
+
+/// The children of `path` found by listing the store and reading each one's metadata.
+async fn list_stored_children(store: &Store, path: &NodePath) -> Result<Vec<Node>> {
     let prefix = path.prefix();
     let mut names: Vec<String> = store
         .list_dir(&prefix)
@@ -326,26 +508,97 @@ pub async fn list_children(store: &Store, path: &str) -> Result<Vec<Node>> {
         })
         .collect();
     names.sort();
-    if names.is_empty() && !path.is_root() && read_node_doc(store, &path).await?.is_none() {
-        return Err(not_found(store, &path, "array or group"));
+    if names.is_empty() && !path.is_root() && read_node_doc(store, path).await?.is_none() {
+        return Err(not_found(store, path, "array or group"));
     }
-    let children: Vec<Option<Node>> = futures::stream::iter(names)
-        .map(|name| {
-            let path = path.clone();
-            async move {
-                let Ok(child) = path.join(&name) else {
-                    return Ok(None);
-                };
-                match read_node_doc(store, &child).await? {
-                    Some(doc) => node_from_doc(store, child, doc).map(Some),
-                    None => Ok(None),
-                }
-            }
+    let docs = stored_child_docs(store, path, names).await?;
+    docs.into_iter()
+        .map(|(child, doc)| node_from_doc(store, child, doc))
+        .collect()
+}
+
+/// The metadata documents of the children `names` of `path` (those that have one).
+async fn stored_child_docs(
+    store: &Store,
+    path: &NodePath,
+    names: Vec<String>,
+) -> Result<Vec<(NodePath, NodeDoc)>> {
+    let children: Vec<Option<(NodePath, NodeDoc)>> = futures::stream::iter(names)
+        .map(|name| async move {
+            let Ok(child) = path.join(&name) else {
+                return Ok::<_, Error>(None);
+            };
+            Ok(read_node_doc(store, &child).await?.map(|doc| (child, doc)))
         })
         .buffered(LIST_CONCURRENCY)
         .try_collect()
         .await?;
     Ok(children.into_iter().flatten().collect())
+}
+
+/// Write the consolidated metadata of the group at `path`: every node below it, read from the
+/// store, in the group's `zarr.json` (v3) or in `.zmetadata` (v2), as zarr-python writes them.
+/// Nodes of the other Zarr format below the group are left out (zarr-python's readers of each
+/// format ignore them).
+///
+/// # Errors
+/// [`Error::NodeNotFound`] when there is no group at `path`; store and metadata errors.
+pub async fn consolidate_metadata(store: &Store, path: &str) -> Result<GroupHandle> {
+    let path = NodePath::parse(path)?;
+    let Some(group) = read_node_doc(store, &path).await? else {
+        return Err(not_found(store, &path, "group"));
+    };
+    if group.kind != NodeKind::Group {
+        return Err(Error::NodeNotFound(format!(
+            "{path} in {} is an array, not a group",
+            store.url()
+        )));
+    }
+    let format = group.doc.get("zarr_format").and_then(Value::as_u64);
+    let mut nodes = Vec::new();
+    let mut level = vec![path.clone()];
+    while !level.is_empty() {
+        let listings = level.iter().map(|group| async move {
+            let prefix = group.prefix();
+            let names: Vec<String> = store
+                .list_dir(&prefix)
+                .await?
+                .into_iter()
+                .filter_map(|p| {
+                    p.strip_prefix(&prefix)
+                        .map(|n| n.trim_end_matches('/').to_string())
+                })
+                .collect();
+            stored_child_docs(store, group, names).await
+        });
+        let mut next = Vec::new();
+        for (child, doc) in futures::future::try_join_all(listings)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            if doc.doc.get("zarr_format").and_then(Value::as_u64) != format {
+                continue;
+            }
+            if doc.kind == NodeKind::Group {
+                next.push(child.clone());
+            }
+            nodes.push((relative_to(&path, &child), doc));
+        }
+        level = next;
+    }
+    let consolidated = Consolidated::from_nodes(nodes);
+    let mut doc = group.doc;
+    if format == Some(3) {
+        doc["consolidated_metadata"] = consolidated.to_v3();
+        write_node_doc(store, &path, NodeKind::Group, &doc).await?;
+    } else {
+        let zmetadata = serde_json::to_vec(&consolidated.to_v2(&doc))
+            .map_err(|e| Error::metadata(e.to_string()))?;
+        store.set(&path.key(ZMETADATA), zmetadata.into()).await?;
+    }
+    Ok(GroupHandle::from_metadata(store.clone(), path, doc)?
+        .with_consolidated(Some(Arc::new(consolidated))))
 }
 
 /// Delete the node at `path` and everything below it.

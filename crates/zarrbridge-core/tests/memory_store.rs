@@ -163,7 +163,7 @@ async fn hierarchy_create_list_update_delete() {
     let inside = create_array(&s, "g/x/y", CreateSpec::from_json(&spec).unwrap(), false).await;
     assert!(matches!(inside, Err(Error::NodeExists(_))));
 
-    let names: Vec<String> = list_children(&s, "g")
+    let names: Vec<String> = list_children(&s, "g", None)
         .await
         .unwrap()
         .iter()
@@ -182,7 +182,7 @@ async fn hierarchy_create_list_update_delete() {
 
     delete_node(&s, "g").await.unwrap();
     assert!(matches!(
-        open_node(&s, "g/x").await,
+        open_node(&s, "g/x", None).await,
         Err(Error::NodeNotFound(_))
     ));
     assert!(matches!(

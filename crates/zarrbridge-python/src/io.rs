@@ -71,7 +71,10 @@ pub fn stats_var(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         let empty = PyTuple::empty(py);
         py.import("contextvars")?
             .getattr("ContextVar")?
-            .call(("zarrbridge_io_stats",), Some(&[("default", empty)].into_py_dict(py)?))
+            .call(
+                ("zarrbridge_io_stats",),
+                Some(&[("default", empty)].into_py_dict(py)?),
+            )
             .map(Bound::unbind)
     })
     .map(|var| var.bind(py))

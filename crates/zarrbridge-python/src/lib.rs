@@ -52,8 +52,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(nodes::open_array, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::open_group, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::open_node, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::group_open_node, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::read_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::list_children, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::group_list_children, m)?)?;
+    m.add_function(wrap_pyfunction!(nodes::consolidate_metadata, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::delete_node, m)?)?;
     m.add_function(wrap_pyfunction!(nodes::update_attributes, m)?)?;
     m.add_function(wrap_pyfunction!(regions::selection_shape, m)?)?;

@@ -127,18 +127,19 @@ pub fn open_array(
 }
 
 #[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
+#[pyo3(signature = (store, path, use_consolidated, callback=None))]
 pub fn open_group(
     py: Python<'_>,
     store: &PyStore,
     path: String,
+    use_consolidated: Option<bool>,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let store = store.inner.clone();
     run(
         py,
         async move {
-            let inner = core::open_group(&store, &path).await?;
+            let inner = core::open_group(&store, &path, use_consolidated).await?;
             Ok(PyGroupHandle { inner })
         },
         callback,
@@ -146,17 +147,44 @@ pub fn open_group(
 }
 
 #[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
+#[pyo3(signature = (store, path, use_consolidated, callback=None))]
 pub fn open_node(
     py: Python<'_>,
     store: &PyStore,
     path: String,
+    use_consolidated: Option<bool>,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let store = store.inner.clone();
     run(
         py,
-        async move { core::open_node(&store, &path).await.map(PyNode::from) },
+        async move {
+            core::open_node(&store, &path, use_consolidated)
+                .await
+                .map(PyNode::from)
+        },
+        callback,
+    )
+}
+
+/// `open_node` of a path relative to a group, from its consolidated metadata when it has some.
+#[pyfunction]
+#[pyo3(signature = (group, path, use_consolidated, callback=None))]
+pub fn group_open_node(
+    py: Python<'_>,
+    group: &PyGroupHandle,
+    path: String,
+    use_consolidated: Option<bool>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let group = group.inner.clone();
+    run(
+        py,
+        async move {
+            core::open_in_group(&group, &path, use_consolidated)
+                .await
+                .map(PyNode::from)
+        },
         callback,
     )
 }
@@ -191,8 +219,50 @@ pub fn read_metadata(
 }
 
 #[pyfunction]
-#[pyo3(signature = (store, path, callback=None))]
+#[pyo3(signature = (store, path, use_consolidated, callback=None))]
 pub fn list_children(
+    py: Python<'_>,
+    store: &PyStore,
+    path: String,
+    use_consolidated: Option<bool>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let store = store.inner.clone();
+    run(
+        py,
+        async move {
+            let nodes = core::list_children(&store, &path, use_consolidated).await?;
+            Ok(nodes.into_iter().map(PyNode::from).collect::<Vec<_>>())
+        },
+        callback,
+    )
+}
+
+/// `list_children` of a path relative to a group, from its consolidated metadata when it has
+/// some.
+#[pyfunction]
+#[pyo3(signature = (group, path, use_consolidated, callback=None))]
+pub fn group_list_children(
+    py: Python<'_>,
+    group: &PyGroupHandle,
+    path: String,
+    use_consolidated: Option<bool>,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let group = group.inner.clone();
+    run(
+        py,
+        async move {
+            let nodes = core::list_group_children(&group, &path, use_consolidated).await?;
+            Ok(nodes.into_iter().map(PyNode::from).collect::<Vec<_>>())
+        },
+        callback,
+    )
+}
+
+#[pyfunction]
+#[pyo3(signature = (store, path, callback=None))]
+pub fn consolidate_metadata(
     py: Python<'_>,
     store: &PyStore,
     path: String,
@@ -202,8 +272,8 @@ pub fn list_children(
     run(
         py,
         async move {
-            let nodes = core::list_children(&store, &path).await?;
-            Ok(nodes.into_iter().map(PyNode::from).collect::<Vec<_>>())
+            let inner = core::consolidate_metadata(&store, &path).await?;
+            Ok(PyGroupHandle { inner })
         },
         callback,
     )
