@@ -221,7 +221,11 @@ def open_array(
 # use_consolidated: None uses a group's consolidated metadata when present, True requires it,
 # False ignores it (zarr-python's meaning).
 def open_group(
-    store: Store, path: str, use_consolidated: bool | None, callback: _Callback | None = None
+    store: Store,
+    path: str,
+    use_consolidated: bool | None,
+    zarr_format: int | None,
+    callback: _Callback | None = None,
 ) -> GroupHandle | Task: ...
 def open_node(
     store: Store, path: str, use_consolidated: bool | None, callback: _Callback | None = None

@@ -267,7 +267,11 @@ def open_array(store: StoreLike, path: str = "", *, write_empty_chunks: bool = F
 
 
 def open_group(
-    store: StoreLike, path: str = "", *, use_consolidated: bool | None = None
+    store: StoreLike,
+    path: str = "",
+    *,
+    use_consolidated: bool | None = None,
+    zarr_format: int | None = None,
 ) -> Op[Group]:
     """Open an existing group (Zarr v2 or v3).
 
@@ -275,6 +279,9 @@ def open_group(
         store: A :class:`Store`, URL or path.
         path: The group's path in the store.
         use_consolidated: See :func:`list_children`.
+        zarr_format: 2 or 3 to open only a group of that format, without looking for the
+            other's documents (``None``: either, v3 first). A consolidated v2 group then opens
+            with one request (``.zmetadata`` holds the group's own documents too).
 
     Returns:
         A handle to the group. With consolidated metadata, listing it and opening the nodes
@@ -287,8 +294,12 @@ def open_group(
     Example:
         >>> g = await zb.open_group("data.zarr")  # doctest: +SKIP
     """
+    if zarr_format is not None:
+        zarr_format = operator.index(zarr_format)
+        if zarr_format not in (2, 3):
+            raise ValueError(f"zarr_format must be 2, 3 or None, not {zarr_format}")
     native = as_store(store)._native
-    args = (native, path, _use_consolidated(use_consolidated))
+    args = (native, path, _use_consolidated(use_consolidated), zarr_format)
     return Call(_ext.open_group, args, Group._wrap)
 
 

@@ -14,7 +14,24 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
-use crate::nodes::{NodeDoc, NodeKind};
+
+/// The kind of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// An array.
+    Array,
+    /// A group.
+    Group,
+}
+
+/// A metadata document as stored, with its kind (v2 attributes merged in as `attributes`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeDoc {
+    /// Array or group.
+    pub kind: NodeKind,
+    /// The document.
+    pub doc: Value,
+}
 
 /// The key of a v2 group's consolidated metadata.
 pub(crate) const ZMETADATA: &str = ".zmetadata";
@@ -215,8 +232,7 @@ fn empty_v3() -> Value {
 mod tests {
     use serde_json::json;
 
-    use super::Consolidated;
-    use crate::nodes::NodeKind;
+    use super::{Consolidated, NodeKind};
 
     #[test]
     fn v2_and_v3_documents_round_trip_and_nest() {

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
+pub use crate::consolidated::{NodeDoc, NodeKind};
+
 use crate::consolidated::{Consolidated, ZMETADATA};
 use crate::error::{Error, Result};
 use crate::handle::{group_document, ArrayHandle, GroupHandle};
@@ -29,24 +31,6 @@ pub enum Node {
     Group(GroupHandle),
 }
 
-/// The kind of a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodeKind {
-    /// An array.
-    Array,
-    /// A group.
-    Group,
-}
-
-/// A metadata document as stored, with its kind (v2 attributes merged in as `attributes`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NodeDoc {
-    /// Array or group.
-    pub kind: NodeKind,
-    /// The document.
-    pub doc: Value,
-}
-
 fn parse_json(store: &Store, key: &str, bytes: &[u8]) -> Result<Value> {
     serde_json::from_slice(bytes).map_err(|e| Error::Metadata {
         message: format!("{key} in {} is not valid JSON: {e}", store.url()),
@@ -59,98 +43,133 @@ fn parse_json(store: &Store, key: &str, bytes: &[u8]) -> Result<Value> {
 /// # Errors
 /// [`Error::Metadata`] for malformed documents, [`Error::Store`] for I/O failures.
 pub async fn read_node_doc(store: &Store, path: &NodePath) -> Result<Option<NodeDoc>> {
-    Ok(read_node(store, path, Some(false))
+    Ok(read_node(store, path, Some(false), None)
         .await?
         .map(|(doc, _)| doc))
 }
 
+/// A node's document and, for a group, its consolidated metadata.
+type Found = Option<(NodeDoc, Option<Consolidated>)>;
+
 /// Read the metadata document of the node at `path` and, for a group, its consolidated
 /// metadata as `use_consolidated` says (zarr-python's meaning: `None`, when there is some;
-/// `Some(true)`, required; `Some(false)`, not read). v3 keeps it in the group's `zarr.json`,
-/// so it costs nothing more; v2 reads `.zmetadata` beside the other documents, at once.
+/// `Some(true)`, required; `Some(false)`, not read). `zarr_format` (2 or 3) skips looking for
+/// the other format's documents. v3 keeps consolidated metadata in the group's `zarr.json`,
+/// so it costs nothing more; v2 reads `.zmetadata` beside the other documents, at once, or,
+/// when the format is known to be 2, first and alone: it holds the group's own documents too,
+/// so a consolidated v2 group opens with one request.
 async fn read_node(
     store: &Store,
     path: &NodePath,
     use_consolidated: Option<bool>,
-) -> Result<Option<(NodeDoc, Option<Consolidated>)>> {
-    let key = path.key(ZARR_JSON);
+    zarr_format: Option<u8>,
+) -> Result<Found> {
     let wanted = use_consolidated != Some(false);
-    let found = if let Some(bytes) = store.get(&key).await? {
-        let doc = parse_json(store, &key, &bytes)?;
-        let kind = match doc.get("node_type").and_then(Value::as_str) {
-            Some("array") => NodeKind::Array,
-            Some("group") => NodeKind::Group,
-            _ => {
-                return Err(Error::metadata(format!(
-                    "{key} in {} has no valid \"node_type\"",
-                    store.url()
-                )))
-            }
-        };
-        let consolidated = match kind {
-            NodeKind::Group if wanted => Consolidated::from_v3(&doc)
-                .map_err(|e| e.context(&format!("{key} in {}: ", store.url())))?,
-            _ => None,
-        };
-        (NodeDoc { kind, doc }, consolidated)
-    } else {
-        let keys = [
-            path.key(ZARRAY),
-            path.key(ZGROUP),
-            path.key(ZATTRS),
-            path.key(ZMETADATA),
-        ];
-        let zmetadata = async {
-            if wanted {
-                store.get(&keys[3]).await
-            } else {
-                Ok(None)
-            }
-        };
-        let (zarray, zgroup, zattrs, zmetadata) = futures::try_join!(
-            store.get(&keys[0]),
-            store.get(&keys[1]),
-            store.get(&keys[2]),
-            zmetadata
-        )?;
-        let (kind, key, bytes) = match (zarray, zgroup) {
-            (Some(b), _) => (NodeKind::Array, &keys[0], b),
-            (None, Some(b)) => (NodeKind::Group, &keys[1], b),
-            (None, None) => return Ok(None),
-        };
-        let mut doc = parse_json(store, key, &bytes)?;
-        let attributes = match zattrs {
-            Some(b) => parse_json(store, &keys[2], &b)?,
-            None => Value::Object(Map::new()),
-        };
-        match &mut doc {
-            Value::Object(map) if attributes.is_object() => {
-                map.insert("attributes".into(), attributes);
-            }
-            _ => {
-                return Err(Error::metadata(format!(
-                    "{key} or its .zattrs in {} is not a JSON object",
-                    store.url()
-                )))
+    let found = match zarr_format {
+        Some(3) => read_v3(store, path, wanted).await?,
+        Some(2) => read_v2(store, path, wanted, true).await?,
+        _ => match read_v3(store, path, wanted).await? {
+            Some(found) => Some(found),
+            None => read_v2(store, path, wanted, false).await?,
+        },
+    };
+    if let Some((doc, None)) = &found {
+        if use_consolidated == Some(true) && doc.kind == NodeKind::Group {
+            return Err(Error::metadata(format!(
+                "use_consolidated=True, but the group at {path} in {} has no consolidated \
+                 metadata (write it with consolidate_metadata)",
+                store.url()
+            )));
+        }
+    }
+    Ok(found)
+}
+
+/// [`read_node`] for Zarr v3: `zarr.json`.
+async fn read_v3(store: &Store, path: &NodePath, consolidated: bool) -> Result<Found> {
+    let key = path.key(ZARR_JSON);
+    let Some(bytes) = store.get(&key).await? else {
+        return Ok(None);
+    };
+    let doc = parse_json(store, &key, &bytes)?;
+    let kind = match doc.get("node_type").and_then(Value::as_str) {
+        Some("array") => NodeKind::Array,
+        Some("group") => NodeKind::Group,
+        _ => {
+            return Err(Error::metadata(format!(
+                "{key} in {} has no valid \"node_type\"",
+                store.url()
+            )))
+        }
+    };
+    let consolidated = match kind {
+        NodeKind::Group if consolidated => Consolidated::from_v3(&doc)
+            .map_err(|e| e.context(&format!("{key} in {}: ", store.url())))?,
+        _ => None,
+    };
+    Ok(Some((NodeDoc { kind, doc }, consolidated)))
+}
+
+/// [`read_node`] for Zarr v2: `.zarray` or `.zgroup`, `.zattrs`, and `.zmetadata` when
+/// `consolidated` (`first`: before the others, which it makes unneeded when present).
+async fn read_v2(store: &Store, path: &NodePath, consolidated: bool, first: bool) -> Result<Found> {
+    let keys = [
+        path.key(ZARRAY),
+        path.key(ZGROUP),
+        path.key(ZATTRS),
+        path.key(ZMETADATA),
+    ];
+    let parse_zmetadata = |bytes: &[u8]| {
+        Consolidated::from_v2(&parse_json(store, &keys[3], bytes)?)
+            .map_err(|e| e.context(&format!("{} in {}: ", keys[3], store.url())))
+    };
+    if consolidated && first {
+        if let Some(bytes) = store.get(&keys[3]).await? {
+            let nodes = parse_zmetadata(&bytes)?;
+            if let Some(group) = nodes.get("").filter(|d| d.kind == NodeKind::Group) {
+                return Ok(Some((group.clone(), Some(nodes))));
             }
         }
-        let consolidated = match (kind, zmetadata) {
-            (NodeKind::Group, Some(b)) => Some(
-                Consolidated::from_v2(&parse_json(store, &keys[3], &b)?)
-                    .map_err(|e| e.context(&format!("{} in {}: ", keys[3], store.url())))?,
-            ),
-            _ => None,
-        };
-        (NodeDoc { kind, doc }, consolidated)
-    };
-    if use_consolidated == Some(true) && found.0.kind == NodeKind::Group && found.1.is_none() {
-        return Err(Error::metadata(format!(
-            "use_consolidated=True, but the group at {path} in {} has no consolidated metadata \
-             (write it with consolidate_metadata)",
-            store.url()
-        )));
     }
-    Ok(Some(found))
+    let zmetadata = async {
+        if consolidated && !first {
+            store.get(&keys[3]).await
+        } else {
+            Ok(None)
+        }
+    };
+    let (zarray, zgroup, zattrs, zmetadata) = futures::try_join!(
+        store.get(&keys[0]),
+        store.get(&keys[1]),
+        store.get(&keys[2]),
+        zmetadata
+    )?;
+    let (kind, key, bytes) = match (zarray, zgroup) {
+        (Some(b), _) => (NodeKind::Array, &keys[0], b),
+        (None, Some(b)) => (NodeKind::Group, &keys[1], b),
+        (None, None) => return Ok(None),
+    };
+    let mut doc = parse_json(store, key, &bytes)?;
+    let attributes = match zattrs {
+        Some(b) => parse_json(store, &keys[2], &b)?,
+        None => Value::Object(Map::new()),
+    };
+    match &mut doc {
+        Value::Object(map) if attributes.is_object() => {
+            map.insert("attributes".into(), attributes);
+        }
+        _ => {
+            return Err(Error::metadata(format!(
+                "{key} or its .zattrs in {} is not a JSON object",
+                store.url()
+            )))
+        }
+    }
+    let consolidated = match (kind, zmetadata) {
+        (NodeKind::Group, Some(b)) => Some(parse_zmetadata(&b)?),
+        _ => None,
+    };
+    Ok(Some((NodeDoc { kind, doc }, consolidated)))
 }
 
 async fn write_node_doc(store: &Store, path: &NodePath, kind: NodeKind, doc: &Value) -> Result<()> {
@@ -327,8 +346,23 @@ pub async fn create_group(
 /// [`Error::NodeNotFound`] when nothing is there; [`Error::Metadata`] when consolidated
 /// metadata is required and missing.
 pub async fn open_node(store: &Store, path: &str, use_consolidated: Option<bool>) -> Result<Node> {
+    open_node_as(store, path, use_consolidated, None).await
+}
+
+async fn open_node_as(
+    store: &Store,
+    path: &str,
+    use_consolidated: Option<bool>,
+    zarr_format: Option<u8>,
+) -> Result<Node> {
     let path = NodePath::parse(path)?;
-    let (doc, consolidated) = read_node(store, &path, use_consolidated)
+    if zarr_format.is_some_and(|f| f != 2 && f != 3) {
+        return Err(Error::metadata(format!(
+            "zarr_format must be 2 or 3, not {}",
+            zarr_format.unwrap_or_default()
+        )));
+    }
+    let (doc, consolidated) = read_node(store, &path, use_consolidated, zarr_format)
         .await?
         .ok_or_else(|| not_found(store, &path, "array or group"))?;
     node_with(store, path, doc, consolidated)
@@ -349,7 +383,8 @@ pub async fn open_array(store: &Store, path: &str) -> Result<ArrayHandle> {
     }
 }
 
-/// Open the group at `path` (with consolidated metadata as `use_consolidated` says).
+/// Open the group at `path` (with consolidated metadata as `use_consolidated` says); with
+/// `zarr_format`, only a group of that format.
 ///
 /// # Errors
 /// [`Error::NodeNotFound`] when there is no group there (nothing, or an array).
@@ -357,8 +392,9 @@ pub async fn open_group(
     store: &Store,
     path: &str,
     use_consolidated: Option<bool>,
+    zarr_format: Option<u8>,
 ) -> Result<GroupHandle> {
-    match open_node(store, path, use_consolidated).await? {
+    match open_node_as(store, path, use_consolidated, zarr_format).await? {
         Node::Group(g) => Ok(g),
         Node::Array(a) => Err(Error::NodeNotFound(format!(
             "{} in {} is an array, not a group",
@@ -433,7 +469,7 @@ pub async fn list_children(
 ) -> Result<Vec<Node>> {
     let path = NodePath::parse(path)?;
     if use_consolidated != Some(false) {
-        match read_node(store, &path, use_consolidated).await? {
+        match read_node(store, &path, use_consolidated, None).await? {
             Some((_, Some(consolidated))) => {
                 return children_from(store, &path, &consolidated);
             }

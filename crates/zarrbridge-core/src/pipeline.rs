@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures::{FutureExt, StreamExt, TryStreamExt};
+use rayon::prelude::*;
 use unsafe_cell_slice::UnsafeCellSlice;
 use zarrs::array::{
     ArrayBytes, ArrayBytesDecodeIntoTarget, ArrayBytesFixedDisjointView, ArraySubset,
@@ -13,13 +14,14 @@ use zarrs::array::{
 };
 use zarrs::storage::StoreKey;
 
-use crate::compute::{compute_part, compute_threads, in_place_budget};
+use crate::compute::{compute_part, compute_threads, in_place_budget, install};
 use crate::error::{Error, Result};
-use crate::fast::{ReadTarget, WriteSource};
+use crate::fast::{inner_subsets, overlaps, ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
 use crate::io_stats;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
-use crate::shards::read_part;
+use crate::shards::{in_shard, Plan, ShardReads};
+use crate::store::Ranged;
 use crate::store::{InPlace, Store};
 
 /// How many chunks one operation keeps in flight (fetching or decoding).
@@ -466,6 +468,97 @@ pub(crate) async fn write_from(
         .buffer_unordered(CHUNK_CONCURRENCY)
         .try_collect::<()>()
         .await
+}
+
+/// Fill `out` (an array of `target`'s shape) with the part of shard `coords` inside `target`,
+/// reading only its index and the inner chunks it needs (see [`crate::shards`]).
+async fn read_part(
+    array: &ArrayHandle,
+    shards: &ShardReads,
+    coords: Vec<u64>,
+    target: &ArraySubset,
+    out: &Arc<SharedOut>,
+    options: CodecOptions,
+    count: usize,
+) -> Result<()> {
+    let (store, key) = (&array.store, array.array.chunk_key(&coords));
+    let pieces = inner_subsets(&array.array.chunk_subset(&coords)?, shards.inner_shape())?;
+    let wanted: Vec<usize> = (0..pieces.len())
+        .filter(|&i| overlaps(&pieces[i], target))
+        .collect();
+    let elem = array.element()?.size;
+    for fresh in [false, true] {
+        let index = shards
+            .index(store, key.as_str(), &coords, pieces.len(), fresh)
+            .await?;
+        let mut jobs: Vec<(ArraySubset, Option<bytes::Bytes>)> =
+            wanted.iter().map(|&i| (pieces[i].clone(), None)).collect();
+        if let Some(index) = index {
+            let plan = Plan::new(&index, &wanted);
+            if !plan.ranges.is_empty() {
+                let version = index.version.as_deref();
+                let Ranged::Found { parts, .. } = store
+                    .read_ranges(key.as_str(), &plan.ranges, version)
+                    .await?
+                else {
+                    // Replaced or deleted since its index was read: read the index again.
+                    shards.forget(&coords);
+                    continue;
+                };
+                let mut found = plan
+                    .split(&parts)
+                    .map_err(|e| in_shard(store, key.as_str(), e))?;
+                for (job, &i) in jobs.iter_mut().zip(&wanted) {
+                    job.1 = found.remove(&i);
+                }
+            }
+        }
+        let bytes = jobs.iter().map(|(p, _)| byte_len(p.shape(), elem)).sum();
+        let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
+        return compute_part(count, bytes, move || {
+            decode_pieces(&job_array, jobs, &job_target, &job_out, &options)
+        })
+        .await;
+    }
+    // Replaced again while being read: read the whole shard.
+    let chunk_bytes = byte_len(&array.chunk_shape(), elem);
+    let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
+    fetch_then(store, key, count, chunk_bytes, move |encoded| {
+        decode_into_target(
+            &job_array,
+            &coords,
+            encoded,
+            &job_target,
+            &job_out,
+            &options,
+        )
+    })
+    .await
+}
+
+/// Decode inner chunks of a shard (`None`: not stored, the fill value) into the target,
+/// several at once when the read has few shards to spread over the threads.
+fn decode_pieces(
+    array: &ArrayHandle,
+    jobs: Vec<(ArraySubset, Option<bytes::Bytes>)>,
+    target: &ArraySubset,
+    out: &SharedOut,
+    options: &CodecOptions,
+) -> Result<()> {
+    let Some(shards) = &array.shards else {
+        return Err(Error::codec("internal: inner chunks of an unsharded array"));
+    };
+    let (codecs, shape) = shards.inner_codecs();
+    let fill = array.array.fill_value();
+    let one = |(piece, encoded): (ArraySubset, Option<bytes::Bytes>)| match &array.fast {
+        Some(fast) => fast.decode_inner(encoded.as_deref(), &piece, &out.read_target(target), fill),
+        None => decode_with_codecs(array, codecs, &piece, shape, encoded, target, out, options),
+    };
+    if options.concurrent_target() > 1 && jobs.len() > 1 {
+        install(|| jobs.into_par_iter().try_for_each(one))
+    } else {
+        jobs.into_iter().try_for_each(one)
+    }
 }
 
 /// Build the new content of chunk `coords`: the existing chunk (or the fill value), with the

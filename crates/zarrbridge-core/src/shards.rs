@@ -1,6 +1,7 @@
 //! Reading part of a shard: its index with one ranged request (the last bytes of the shard,
 //! or the first), then only the inner chunks the read touches, neighbours coalesced into one
-//! request, every request of the read at once. Indexes are cached on the array handle.
+//! request, every request of the read at once (the pipeline's `read_part` drives it). Indexes
+//! are cached on the array handle.
 //!
 //! zarrs has the same idea (`Array::async_partial_decoder`, the sharded readable extension),
 //! but its shard decoder asks the storage for each inner chunk separately, and the
@@ -19,17 +20,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use rayon::prelude::*;
-use zarrs::array::{ArraySubset, ChunkShape, CodecChain, CodecOptions};
+use zarrs::array::{ChunkShape, CodecChain};
 use zarrs::metadata::v3::MetadataV3;
+use zarrs::storage::byte_range::ByteRange;
 
-use crate::compute::{compute_part, install};
 use crate::error::{Error, Result};
 use crate::fast::shard_index::{Entry, IndexFormat};
-use crate::fast::{codec_metadata, configuration, inner_shape, inner_subsets, overlaps};
-use crate::handle::ArrayHandle;
-use crate::pipeline::{decode_into_target, decode_with_codecs, fetch_then, SharedOut};
-use crate::store::Ranged;
+use crate::fast::{codec_metadata, configuration, inner_shape};
+use crate::store::{Ranged, Store};
 
 /// zarr-python's default largest gap between two inner chunks read in one request
 /// (`sharding.read.coalesce_max_gap_bytes`).
@@ -92,9 +90,10 @@ impl Coalescing {
 
 /// A parsed shard index and the version of the shard it was read from.
 #[derive(Debug)]
-struct ShardIndex {
+pub(crate) struct ShardIndex {
     entries: Vec<Entry>,
-    version: Option<String>,
+    /// The shard's version when read (an `ETag`), for reading its inner chunks.
+    pub(crate) version: Option<String>,
 }
 
 /// Indexes kept per handle, at most this many bytes of them (an index of 32x32 inner chunks
@@ -203,199 +202,121 @@ impl ShardReads {
     fn cached_count(&self) -> usize {
         self.lock().entries.len()
     }
+
+    /// The shape of the inner chunks.
+    pub(crate) fn inner_shape(&self) -> &[u64] {
+        &self.inner_shape
+    }
+
+    /// zarrs' codec chain of the inner chunks, and their shape.
+    pub(crate) fn inner_codecs(&self) -> (&Arc<CodecChain>, &ChunkShape) {
+        (&self.inner_codecs, &self.inner_chunk_shape)
+    }
+
+    /// The index of shard `coords` (at `key`, holding `chunks` inner chunks): the cached one
+    /// unless `fresh`, else read with one ranged request and cached. `None`: no shard there.
+    pub(crate) async fn index(
+        &self,
+        store: &Store,
+        key: &str,
+        coords: &[u64],
+        chunks: usize,
+        fresh: bool,
+    ) -> Result<Option<Arc<ShardIndex>>> {
+        if !fresh {
+            if let Some(index) = self.cached(coords) {
+                return Ok(Some(index));
+            }
+        }
+        let range = self.index.range(chunks);
+        let (mut parts, size, version) = match store.read_ranges(key, &[range], None).await? {
+            Ranged::Missing | Ranged::Changed => return Ok(None),
+            Ranged::Found {
+                parts,
+                size,
+                version,
+            } => (parts, size, version),
+        };
+        let bytes = parts.pop().unwrap_or_default();
+        let entries = self
+            .index
+            .parse_index(&bytes, chunks, size)
+            .map_err(|e| in_shard(store, key, e))?;
+        let index = Arc::new(ShardIndex { entries, version });
+        self.remember(coords, index.clone());
+        Ok(Some(index))
+    }
 }
 
-/// Read the index of shard `coords` (`None`: no shard there) and cache it.
-async fn fetch_index(
-    array: &ArrayHandle,
-    shards: &ShardReads,
-    coords: &[u64],
-    key: &str,
-    chunks: usize,
-) -> Result<Option<Arc<ShardIndex>>> {
-    let range = shards.index.range(chunks);
-    let (mut parts, size, version) = match array.store.read_ranges(key, &[range], None).await? {
-        Ranged::Missing | Ranged::Changed => return Ok(None),
-        Ranged::Found {
-            parts,
-            size,
-            version,
-        } => (parts, size, version),
-    };
-    let bytes = parts.pop().unwrap_or_default();
-    let entries = shards
-        .index
-        .parse_index(&bytes, chunks, size)
-        .map_err(|e| shard_error(array, key, e))?;
-    let index = Arc::new(ShardIndex { entries, version });
-    shards.remember(coords, index.clone());
-    Ok(Some(index))
-}
-
-fn shard_error(array: &ArrayHandle, key: &str, err: Error) -> Error {
+/// A codec error naming the shard's store and key.
+pub(crate) fn in_shard(store: &Store, key: &str, err: Error) -> Error {
     match err {
         Error::Codec { message, source } => Error::Codec {
-            message: format!("{} (key {key:?}): {message}", array.store.url()),
+            message: format!("{} (key {key:?}): {message}", store.url()),
             source,
         },
         other => other,
     }
 }
 
-/// Fill `out` (an array of `target`'s shape) with the part of shard `coords` inside `target`,
-/// reading only the index and the inner chunks it needs.
-pub(crate) async fn read_part(
-    array: &ArrayHandle,
-    shards: &Arc<ShardReads>,
-    coords: Vec<u64>,
-    target: &ArraySubset,
-    out: &Arc<SharedOut>,
-    options: CodecOptions,
-    count: usize,
-) -> Result<()> {
-    let za = &array.array;
-    let key = za.chunk_key(&coords);
-    let shard = za.chunk_subset(&coords)?;
-    let pieces = inner_subsets(&shard, &shards.inner_shape)?;
-    let wanted: Vec<usize> = (0..pieces.len())
-        .filter(|&i| overlaps(&pieces[i], target))
-        .collect();
-    for attempt in 0..2 {
-        let cached = if attempt == 0 {
-            shards.cached(&coords)
-        } else {
-            None
-        };
-        let fetched = match cached {
-            Some(index) => Some(index),
-            None => fetch_index(array, shards, &coords, key.as_str(), pieces.len()).await?,
-        };
-        let Some(index) = fetched else {
-            // No shard: the fill value.
-            let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
-            return compute_part(count, 0, move || {
-                decode_into_target(&job_array, &coords, None, &job_target, &job_out, &options)
-            })
-            .await;
-        };
+/// The requests that read some inner chunks of a shard.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// One range per request.
+    pub(crate) ranges: Vec<ByteRange>,
+    /// Per request: the inner chunks it holds, as `(piece, offset in the request, length)`.
+    members: Vec<Vec<(usize, usize, usize)>>,
+}
+
+impl Plan {
+    /// The requests for the stored ones of inner chunks `wanted` (indexes into the shard's
+    /// inner chunks, C order), grouped as [`Coalescing::current`] says.
+    pub(crate) fn new(index: &ShardIndex, wanted: &[usize]) -> Self {
         let stored: Vec<(usize, (u64, u64))> = wanted
             .iter()
-            .filter_map(|&i| index.entries[i].map(|(offset, len)| (i, (offset as u64, len as u64))))
+            .filter_map(|&i| index.entries[i].map(|(o, l)| (i, (o as u64, l as u64))))
             .collect();
         let spans: Vec<(u64, u64)> = stored.iter().map(|(_, span)| *span).collect();
         let groups = Coalescing::current().group(&spans);
-        let ranges: Vec<_> = groups
-            .iter()
-            .map(|(start, end, _)| {
-                zarrs::storage::byte_range::ByteRange::FromStart(*start, Some(end - start))
-            })
-            .collect();
-        let parts = if ranges.is_empty() {
-            Vec::new()
-        } else {
-            match array
-                .store
-                .read_ranges(key.as_str(), &ranges, index.version.as_deref())
-                .await?
-            {
-                Ranged::Found { parts, .. } => parts,
-                // Replaced or deleted since the index was read: read it again.
-                Ranged::Missing | Ranged::Changed => {
-                    shards.forget(&coords);
-                    continue;
-                }
-            }
-        };
-        let mut found: HashMap<usize, Bytes> = HashMap::with_capacity(stored.len());
-        for ((start, end, members), part) in groups.iter().zip(&parts) {
-            if part.len() as u64 != end - start {
-                return Err(shard_error(
-                    array,
-                    key.as_str(),
-                    Error::codec(format!(
-                        "invalid shard: a range of {} bytes came back as {}",
-                        end - start,
+        let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Self {
+            ranges: groups
+                .iter()
+                .map(|(start, end, _)| ByteRange::FromStart(*start, Some(end - start)))
+                .collect(),
+            members: groups
+                .iter()
+                .map(|(start, _, members)| {
+                    members
+                        .iter()
+                        .map(|&m| {
+                            let (piece, (offset, len)) = stored[m];
+                            (piece, to_usize(offset - start), to_usize(len))
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The bytes of each inner chunk read, from the requests' answers (`parts`, in order).
+    ///
+    /// # Errors
+    /// [`Error::Codec`] when an answer is shorter than asked for (a shard that ended early).
+    pub(crate) fn split(&self, parts: &[Bytes]) -> Result<HashMap<usize, Bytes>> {
+        let mut found = HashMap::new();
+        for ((range, members), part) in self.ranges.iter().zip(&self.members).zip(parts) {
+            for &(piece, at, len) in members {
+                if at + len > part.len() {
+                    return Err(Error::codec(format!(
+                        "invalid shard: a range of {range} came back with {} bytes",
                         part.len()
-                    )),
-                ));
-            }
-            for &m in members {
-                let (piece, (offset, len)) = stored[m];
-                let at = usize::try_from(offset - start).unwrap_or(usize::MAX);
-                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                    )));
+                }
                 found.insert(piece, part.slice(at..at + len));
             }
         }
-        let jobs: Vec<(ArraySubset, Option<Bytes>)> = wanted
-            .iter()
-            .map(|&i| (pieces[i].clone(), found.remove(&i)))
-            .collect();
-        let bytes: usize = jobs
-            .iter()
-            .map(|(p, _)| crate::ndcopy::byte_len(p.shape(), array.element().map_or(1, |e| e.size)))
-            .sum();
-        let (job_array, job_shards, job_target, job_out) =
-            (array.clone(), shards.clone(), target.clone(), out.clone());
-        return compute_part(count, bytes, move || {
-            decode_pieces(
-                &job_array,
-                &job_shards,
-                jobs,
-                &job_target,
-                &job_out,
-                &options,
-            )
-        })
-        .await;
-    }
-    // Replaced twice while being read: read the whole shard.
-    let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
-    let chunk_bytes = crate::ndcopy::byte_len(shard.shape(), array.element()?.size);
-    fetch_then(&array.store, key, count, chunk_bytes, move |encoded| {
-        decode_into_target(
-            &job_array,
-            &coords,
-            encoded,
-            &job_target,
-            &job_out,
-            &options,
-        )
-    })
-    .await
-}
-
-/// Decode inner chunks (`None`: not stored) into the target, several at once when the read
-/// has few shards to spread over the threads.
-fn decode_pieces(
-    array: &ArrayHandle,
-    shards: &ShardReads,
-    jobs: Vec<(ArraySubset, Option<Bytes>)>,
-    target: &ArraySubset,
-    out: &SharedOut,
-    options: &CodecOptions,
-) -> Result<()> {
-    let one = |(piece, encoded): (ArraySubset, Option<Bytes>)| match &array.fast {
-        Some(fast) => fast.decode_inner(
-            encoded.as_deref(),
-            &piece,
-            &out.read_target(target),
-            array.array.fill_value(),
-        ),
-        None => decode_with_codecs(
-            array,
-            &shards.inner_codecs,
-            &piece,
-            &shards.inner_chunk_shape,
-            encoded,
-            target,
-            out,
-            options,
-        ),
-    };
-    if options.concurrent_target() > 1 && jobs.len() > 1 {
-        install(|| jobs.into_par_iter().try_for_each(one))
-    } else {
-        jobs.into_iter().try_for_each(one)
+        Ok(found)
     }
 }
 

@@ -127,19 +127,20 @@ pub fn open_array(
 }
 
 #[pyfunction]
-#[pyo3(signature = (store, path, use_consolidated, callback=None))]
+#[pyo3(signature = (store, path, use_consolidated, zarr_format, callback=None))]
 pub fn open_group(
     py: Python<'_>,
     store: &PyStore,
     path: String,
     use_consolidated: Option<bool>,
+    zarr_format: Option<u8>,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let store = store.inner.clone();
     run(
         py,
         async move {
-            let inner = core::open_group(&store, &path, use_consolidated).await?;
+            let inner = core::open_group(&store, &path, use_consolidated, zarr_format).await?;
             Ok(PyGroupHandle { inner })
         },
         callback,
