@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import contextlib
 import socket
 import threading
 import time
@@ -39,6 +40,8 @@ class Exchange:
     """Bytes of the whole response (status line, headers, body)."""
     sent_bytes: int = 0
     """Bytes of the whole request."""
+    sent_body_bytes: int = 0
+    """Bytes of the request body."""
 
     @property
     def path(self) -> str:
@@ -109,10 +112,15 @@ class _Reader:
             no_body = False
             if not self.requests:
                 status = int(lines[0].split()[1])
-                no_body = (self.bodiless.popleft() if self.bodiless else False) or status in (
-                    204,
-                    304,
-                ) or 100 <= status < 200
+                no_body = (
+                    (self.bodiless.popleft() if self.bodiless else False)
+                    or status
+                    in (
+                        204,
+                        304,
+                    )
+                    or 100 <= status < 200
+                )
             if "chunked" in headers.get("transfer-encoding", "").lower() and not no_body:
                 self.state = "chunk-size"
             else:
@@ -196,10 +204,8 @@ class CountingProxy:
         self._listener.close()
         with self._lock:
             for s in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     s.close()
-                except OSError:
-                    pass
 
     def reset(self) -> None:
         """Forget what was recorded so far."""
@@ -237,11 +243,13 @@ class CountingProxy:
             pending: collections.deque[Exchange] = collections.deque()
             requests, responses = _Reader(True), _Reader(False)
             threading.Thread(
-                target=self._pipe, args=(client, server, requests, responses, pending, True),
+                target=self._pipe,
+                args=(client, server, requests, responses, pending, True),
                 daemon=True,
             ).start()
             threading.Thread(
-                target=self._pipe, args=(server, client, requests, responses, pending, False),
+                target=self._pipe,
+                args=(server, client, requests, responses, pending, False),
                 daemon=True,
             ).start()
 
@@ -266,7 +274,7 @@ class CountingProxy:
                         requests.feed(data)
                         self.raw_out += len(data)
                         for line, headers in requests.heads:
-                            method, target = (line.split(" ") + ["", ""])[:2]
+                            method, target = ([*line.split(" "), "", ""])[:2]
                             exchange = Exchange(method, target, headers)
                             responses.bodiless.append(method == "HEAD")
                             pending.append(exchange)
@@ -274,9 +282,10 @@ class CountingProxy:
                             self.exchanges.append(exchange)
                             new += 1
                         requests.heads.clear()
-                        for _, _, wire in requests.finished:
+                        for _, body, wire in requests.finished:
                             if unsent:
-                                unsent.popleft().sent_bytes = wire
+                                exchange = unsent.popleft()
+                                exchange.sent_bytes, exchange.sent_body_bytes = wire, body
                         requests.finished.clear()
                     else:
                         responses.feed(data)
@@ -295,7 +304,5 @@ class CountingProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass

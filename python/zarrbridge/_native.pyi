@@ -218,6 +218,7 @@ def create_group(
 def open_array(
     store: Store, path: str, callback: _Callback | None = None
 ) -> ArrayHandle | Task: ...
+
 # use_consolidated: None uses a group's consolidated metadata when present, True requires it,
 # False ignores it (zarr-python's meaning).
 def open_group(

@@ -412,8 +412,10 @@ def consolidate_metadata(store: StoreLike | Group, path: str = "") -> Op[Group]:
         >>> g = await zb.consolidate_metadata("data.zarr")  # doctest: +SKIP
     """
     if isinstance(store, Group):
-        store, path = store.store, join_path(store.path, path)
-    return Call(_ext.consolidate_metadata, (as_store(store)._native, path), Group._wrap)
+        native, path = store.store._native, join_path(store.path, path)
+    else:
+        native = as_store(store)._native
+    return Call(_ext.consolidate_metadata, (native, path), Group._wrap)
 
 
 def delete_node(store: StoreLike, path: str) -> Op[None]:

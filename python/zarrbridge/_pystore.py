@@ -96,6 +96,10 @@ def sync_head(store: Any, key: str) -> int | None:
 
 def sync_get_ranges(store: Any, key: str, ranges: list[tuple[int | None, int | None]]) -> Any:
     try:
+        if ranges == [(0, None)]:
+            # A whole value (how zarrs' sync-to-async adapter asks for one): one ``get``, not
+            # ``head`` + ``get_ranges``.
+            return [store.get(key).buffer()]
         if (suffix := _suffix(ranges)) is not None:
             return [_last(store.get(key, options={"range": {"suffix": suffix}}).buffer(), suffix)]
         size = int(store.head(key)["size"]) if _open_ended(ranges) else None
@@ -154,6 +158,8 @@ async def async_get_ranges(
     store: Any, key: str, ranges: list[tuple[int | None, int | None]]
 ) -> Any:
     try:
+        if ranges == [(0, None)]:
+            return [await (await store.get_async(key)).buffer_async()]
         if (suffix := _suffix(ranges)) is not None:
             result = await store.get_async(key, options={"range": {"suffix": suffix}})
             return [_last(await result.buffer_async(), suffix)]

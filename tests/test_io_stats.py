@@ -1,0 +1,127 @@
+"""io_stats(): what operations cost, by the library's own count, checked against what a store
+written in Python was actually asked (the S3 suite checks it against the wire). Collectors
+nest, follow the context into tasks and the blocking API, and stop at the block's end."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+import pytest
+import zarrbridge as zb
+from conftest import Api
+from pystores import AsyncDictStore, DictStore
+from zarrbridge import sync as zbs
+from zarrbridge.store import python_store
+
+
+class CountedStore(DictStore):
+    """Counts the calls the sync adapter makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: dict[str, int] = {}
+
+    def _count(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def get(self, path: str, *, options: Any = None) -> Any:
+        self._count("get")
+        return super().get(path, options=options)
+
+    def put(self, path: str, file: Any, **kwargs: Any) -> dict[str, Any]:
+        self._count("put")
+        return super().put(path, file, **kwargs)
+
+    def head(self, path: str) -> dict[str, Any]:
+        self._count("head")
+        return super().head(path)
+
+
+@pytest.mark.anyio
+async def test_requests_bytes_and_kinds_match_what_the_store_was_asked(api: Api) -> None:
+    counted = CountedStore()
+    store = python_store(counted)
+    with zb.io_stats() as stats:
+        array = await api.create_array(
+            store, "a", shape=(40, 40), dtype="int16", chunks=(10, 10), compressors=None
+        )
+        await api.write_region(array, ..., np.ones((40, 40), dtype="int16"))
+        data = await api.read_region(array, (slice(0, 10), slice(0, 20)))
+    assert data.shape == (10, 20)
+    # Creating: the root and the node looked up (zarr.json, then the three v2 documents each),
+    # the root group and the array written; writing: 16 whole chunks; reading: 2 chunks.
+    assert stats.requests["put"] == counted.calls["put"] == 2 + 16
+    assert stats.requests["get"] == counted.calls["get"] == 2 * 4 + 2
+    assert stats.requests["head"] == counted.calls.get("head", 0) == 0
+    metadata = len(counted.data["a/zarr.json"]) + len(counted.data["zarr.json"])
+    assert stats.bytes_written == 16 * 10 * 10 * 2 + metadata
+    assert stats.bytes_read == 2 * 10 * 10 * 2
+    assert stats.total_requests == sum(stats.requests.values())
+
+
+def test_collectors_nest_and_reset() -> None:
+    store = zb.Store.from_url("memory://io-stats-nest")
+    with zb.io_stats() as outer:
+        zbs.create_group(store, "g", overwrite=True)
+        with zb.io_stats() as inner:
+            zbs.open_group(store, "g")
+        with zb.io_stats(inner):  # adding to the same counters again
+            zbs.open_group(store, "g")
+    assert inner.requests["get"] == 2
+    assert outer.requests["get"] >= inner.requests["get"] + 1
+    zbs.open_group(store, "g")  # outside every block: not counted
+    assert inner.requests["get"] == 2
+    inner.reset()
+    assert inner.total_requests == inner.bytes_read == inner.bytes_written == 0
+    assert outer.total_requests > 0
+    with pytest.raises(TypeError), zb.io_stats({"not": "stats"}):  # type: ignore[arg-type]
+        pass
+
+
+def test_tasks_started_inside_the_block_are_counted_and_others_are_not() -> None:
+    store = zb.Store.from_url("memory://io-stats-tasks")
+    array = zbs.create_array(store, "a", shape=(100,), dtype="uint8", chunks=(10,), overwrite=True)
+    array[:] = 1
+
+    async def main() -> tuple[zb.IoStats, zb.IoStats]:
+        outside = asyncio.ensure_future(zb.read_chunks(array, [(i,) for i in range(5)]))
+        with zb.io_stats() as stats:
+            await asyncio.gather(*(zb.read_chunk(array, (i,)) for i in range(10)))
+            await outside
+        with zb.io_stats() as late:
+            task = asyncio.create_task(zb.read_chunk(array, (0,)))
+        await task  # created inside the block: its context holds the collector
+        return stats, late
+
+    stats, late = asyncio.run(main())
+    assert stats.requests["get"] == 10
+    assert late.requests["get"] == 1
+
+
+def test_file_reads_done_in_place_are_counted(file_store: zb.Store) -> None:
+    array = zbs.create_array(file_store, "a", shape=(8, 8), dtype="float32", chunks=(4, 4))
+    array[:] = 2.0
+    with zb.io_stats() as stats:
+        zbs.read_chunk(array, (1, 1))  # small: read on the caller's thread
+        zbs.read_region(array)  # four chunks: read in the compute jobs
+    assert stats.requests["get"] == 5
+    assert stats.bytes_read > 0
+
+
+def test_wait_time_is_the_wall_time_with_requests_in_flight() -> None:
+    slow = AsyncDictStore(delay=0.05)
+    store = python_store(slow)
+
+    async def main() -> zb.IoStats:
+        array = await zb.create_array(store, "a", shape=(40,), dtype="uint8", chunks=(10,))
+        await zb.write_region(array, ..., np.ones(40, dtype="uint8"))
+        with zb.io_stats() as stats:
+            await zb.read_region(array)  # four chunks at once
+        return stats
+
+    stats = asyncio.run(main())
+    assert stats.requests["get"] == 4
+    # The four requests overlap: about one delay, not four.
+    assert 0.045 <= stats.wait_seconds < 0.19
