@@ -141,6 +141,26 @@ def test_a_3x3_block_of_inner_chunks_comes_in_coalesced_ranges(
     agree(stats, remote.proxy)
 
 
+def test_a_whole_shard_streams_in_with_its_index_asked_for_at_once(
+    remote: Remote, big_data: np.ndarray
+) -> None:
+    array = big_shard(remote, big_data)
+    with zb.io_stats() as stats:
+        np.testing.assert_array_equal(zbs.read_region(array), big_data)
+    # The shard and its index, asked for together: inner chunks are decoded as the shard's
+    # bytes arrive, using the index (the same version of the shard).
+    exchanges = remote.proxy.exchanges
+    assert sorted(s3_kind(e) for e in exchanges) == ["get", "get_range"]
+    shard = next(e for e in exchanges if s3_kind(e) == "get")
+    assert remote.proxy.raw_in <= shard.body_bytes + INDEX_BYTES + 2 * SLACK
+    agree(stats, remote.proxy)
+    # Replaced by another writer after this handle cached the index: the body is another
+    # version than the index, so the shard is read again and decoded with its own index.
+    other = big_data * 0 + 3
+    zbs.write_region(zbs.open_array(remote.store(counted=False), "big"), ..., other)
+    np.testing.assert_array_equal(zbs.read_region(array), other)
+
+
 def test_a_shard_replaced_by_another_writer_is_read_again_not_mixed(
     remote: Remote, big_data: np.ndarray
 ) -> None:

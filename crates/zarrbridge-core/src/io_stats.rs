@@ -204,6 +204,11 @@ impl Request {
         }
     }
 
+    /// `read` more bytes of the value arrived (for a request whose value arrives in parts).
+    pub(crate) fn received(&mut self, read: usize) {
+        self.read += read as u64;
+    }
+
     /// The request ended, having received `read` and sent `written` bytes of values.
     pub(crate) fn finish(mut self, read: usize, written: usize) {
         self.read = read as u64;

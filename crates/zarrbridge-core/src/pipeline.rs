@@ -20,8 +20,7 @@ use crate::fast::{inner_subsets, overlaps, ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
 use crate::io_stats;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
-use crate::shards::{in_shard, Plan, ShardReads};
-use crate::store::Ranged;
+use crate::shards::{PartRead, ShardReads};
 use crate::store::{InPlace, Store};
 
 /// How many chunks one operation keeps in flight (fetching or decoding).
@@ -373,20 +372,20 @@ pub(crate) async fn read_into(
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
-            let keep = if covers(&array, &coords, &target)? {
-                None
-            } else {
-                match (keep, &array.shards) {
-                    (Some(keep), _) => Some(keep.clone()),
-                    (None, Some(shards)) => {
-                        let shards = shards.clone();
-                        return Ok(async move {
-                            read_part(&array, &shards, coords, &target, &out, options, count).await
-                        }
-                        .boxed());
+            let covered = covers(&array, &coords, &target)?;
+            let keep = match (keep, &array.shards) {
+                (Some(keep), _) if !covered => Some(keep.clone()),
+                (None, Some(shards)) if !covered || array.store.streams() => {
+                    let shards = shards.clone();
+                    return Ok(async move {
+                        read_part(
+                            &array, &shards, coords, &target, &out, options, count, covered,
+                        )
+                        .await
                     }
-                    (None, None) => None,
+                    .boxed());
                 }
+                _ => None,
             };
             Ok(async move {
                 let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
@@ -470,8 +469,10 @@ pub(crate) async fn write_from(
         .await
 }
 
-/// Fill `out` (an array of `target`'s shape) with the part of shard `coords` inside `target`,
-/// reading only its index and the inner chunks it needs (see [`crate::shards`]).
+/// Fill `out` (an array of `target`'s shape) with the part of shard `coords` inside `target`:
+/// only its index and the inner chunks the target touches, or, with `whole`, the whole shard
+/// streamed from a remote store and decoded as it arrives (see [`crate::shards`]).
+#[allow(clippy::too_many_arguments)]
 async fn read_part(
     array: &ArrayHandle,
     shards: &ShardReads,
@@ -480,6 +481,7 @@ async fn read_part(
     out: &Arc<SharedOut>,
     options: CodecOptions,
     count: usize,
+    whole: bool,
 ) -> Result<()> {
     let (store, key) = (&array.store, array.array.chunk_key(&coords));
     let pieces = inner_subsets(&array.array.chunk_subset(&coords)?, shards.inner_shape())?;
@@ -487,40 +489,30 @@ async fn read_part(
         .filter(|&i| overlaps(&pieces[i], target))
         .collect();
     let elem = array.element()?.size;
-    for fresh in [false, true] {
-        let index = shards
-            .index(store, key.as_str(), &coords, pieces.len(), fresh)
-            .await?;
-        let mut jobs: Vec<(ArraySubset, Option<bytes::Bytes>)> =
-            wanted.iter().map(|&i| (pieces[i].clone(), None)).collect();
-        if let Some(index) = index {
-            let plan = Plan::new(&index, &wanted);
-            if !plan.ranges.is_empty() {
-                let version = index.version.as_deref();
-                let Ranged::Found { parts, .. } = store
-                    .read_ranges(key.as_str(), &plan.ranges, version)
-                    .await?
-                else {
-                    // Replaced or deleted since its index was read: read the index again.
-                    shards.forget(&coords);
-                    continue;
-                };
-                let mut found = plan
-                    .split(&parts)
-                    .map_err(|e| in_shard(store, key.as_str(), e))?;
-                for (job, &i) in jobs.iter_mut().zip(&wanted) {
-                    job.1 = found.remove(&i);
-                }
-            }
-        }
+    let sink = |batch: Vec<(usize, Option<bytes::Bytes>)>| {
+        let jobs: Vec<(ArraySubset, Option<bytes::Bytes>)> = batch
+            .into_iter()
+            .map(|(i, bytes)| (pieces[i].clone(), bytes))
+            .collect();
         let bytes = jobs.iter().map(|(p, _)| byte_len(p.shape(), elem)).sum();
         let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
-        return compute_part(count, bytes, move || {
+        compute_part(count, bytes, move || {
             decode_pieces(&job_array, jobs, &job_target, &job_out, &options)
         })
-        .await;
+    };
+    let read = if whole {
+        shards
+            .stream_pieces(store, key.as_str(), &coords, pieces.len(), sink)
+            .await?
+    } else {
+        shards
+            .read_pieces(store, key.as_str(), &coords, pieces.len(), &wanted, sink)
+            .await?
+    };
+    if read == PartRead::Done {
+        return Ok(());
     }
-    // Replaced again while being read: read the whole shard.
+    // Replaced while being read, again: read the whole shard.
     let chunk_bytes = byte_len(&array.chunk_shape(), elem);
     let (job_array, job_target, job_out) = (array.clone(), target.clone(), out.clone());
     fetch_then(store, key, count, chunk_bytes, move |encoded| {

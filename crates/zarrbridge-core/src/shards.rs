@@ -17,10 +17,13 @@
 //! a write through the same handle replaces it.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
 use zarrs::array::{ChunkShape, CodecChain};
 use zarrs::metadata::v3::MetadataV3;
 use zarrs::storage::byte_range::ByteRange;
@@ -255,8 +258,189 @@ impl ShardReads {
     }
 }
 
+/// How a read of inner chunks ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PartRead {
+    /// Every inner chunk asked for went to the sink.
+    Done,
+    /// The shard was replaced while being read, twice: read it whole instead.
+    Replaced,
+}
+
+impl ShardReads {
+    /// Read the inner chunks `wanted` (indexes into the shard's `count` inner chunks, C
+    /// order) of the shard at `key`: the index (cached, or one ranged request), then the
+    /// stored ones, neighbours joined, all at once. `sink` gets every one of them once, as
+    /// `(index, bytes)`, `None` for one not stored (or no shard at all).
+    pub(crate) async fn read_pieces<F, Fut>(
+        &self,
+        store: &Store,
+        key: &str,
+        coords: &[u64],
+        count: usize,
+        wanted: &[usize],
+        mut sink: F,
+    ) -> Result<PartRead>
+    where
+        F: FnMut(Vec<(usize, Option<Bytes>)>) -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
+        for fresh in [false, true] {
+            let mut found = HashMap::new();
+            if let Some(index) = self.index(store, key, coords, count, fresh).await? {
+                let plan = Plan::new(&index, wanted);
+                if !plan.ranges.is_empty() {
+                    let version = index.version.as_deref();
+                    let Ranged::Found { parts, .. } =
+                        store.read_ranges(key, &plan.ranges, version).await?
+                    else {
+                        // Replaced or deleted since its index was read: read the index again.
+                        self.forget(coords);
+                        continue;
+                    };
+                    found = plan.split(&parts).map_err(|e| in_shard(store, key, e))?;
+                }
+            }
+            sink(wanted.iter().map(|&i| (i, found.remove(&i))).collect()).await?;
+            return Ok(PartRead::Done);
+        }
+        Ok(PartRead::Replaced)
+    }
+
+    /// Read the whole shard at `key` from a store that streams values (see
+    /// [`Store::streams`]): its body and its index are asked for at once, and each inner
+    /// chunk goes to `sink` (as in [`ShardReads::read_pieces`]) as soon as its bytes have
+    /// arrived, so decoding overlaps the download. The index is used only when it and the
+    /// body are the same version of the shard.
+    ///
+    /// Downloading a shard of 7.5 MB over 200 Mbit/s takes about 0.3 s and decoding it about
+    /// 20-40 ms here: decoding after the download adds that to every shard read whole.
+    pub(crate) async fn stream_pieces<F, Fut>(
+        &self,
+        store: &Store,
+        key: &str,
+        coords: &[u64],
+        count: usize,
+        mut sink: F,
+    ) -> Result<PartRead>
+    where
+        F: FnMut(Vec<(usize, Option<Bytes>)>) -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
+        let (index, body) = futures::try_join!(
+            self.index(store, key, coords, count, false),
+            store.get_stream(key)
+        )?;
+        let Some(mut body) = body else {
+            sink((0..count).map(|i| (i, None)).collect()).await?;
+            return Ok(PartRead::Done);
+        };
+        let index = match index {
+            Some(index) if index.version.is_some() && index.version == body.version => index,
+            _ => {
+                // Another version (a cached index, or a write in between): read it again.
+                self.forget(coords);
+                return Ok(PartRead::Replaced);
+            }
+        };
+        let mut order: Vec<(u64, u64, usize)> = Vec::with_capacity(count);
+        let mut absent = Vec::new();
+        for (i, entry) in index.entries.iter().enumerate() {
+            match entry {
+                Some((offset, len)) => order.push((*offset as u64, *len as u64, i)),
+                None => absent.push((i, None)),
+            }
+        }
+        order.sort_unstable();
+        let mut pending = FuturesUnordered::new();
+        if !absent.is_empty() {
+            pending.push(sink(absent));
+        }
+        let mut received = Received::default();
+        let mut next = 0;
+        loop {
+            tokio::select! {
+                chunk = body.next() => {
+                    let Some(chunk) = chunk else { break };
+                    received.push(chunk?);
+                    let mut batch = Vec::new();
+                    while let Some(&(offset, len, i)) = order.get(next) {
+                        let Some(bytes) = received.take(offset, len) else { break };
+                        batch.push((i, Some(bytes)));
+                        next += 1;
+                    }
+                    if !batch.is_empty() {
+                        pending.push(sink(batch));
+                    }
+                }
+                Some(done) = pending.next(), if !pending.is_empty() => done?,
+            }
+        }
+        while let Some(done) = pending.next().await {
+            done?;
+        }
+        if next < order.len() {
+            return Err(in_shard(
+                store,
+                key,
+                Error::codec(format!(
+                    "invalid shard: it ended after {} bytes, before its inner chunks",
+                    received.end
+                )),
+            ));
+        }
+        Ok(PartRead::Done)
+    }
+}
+
+/// The bytes of a value received so far, in arrival order, from the first not yet taken.
+#[derive(Default)]
+struct Received {
+    parts: std::collections::VecDeque<(u64, Bytes)>,
+    end: u64,
+}
+
+impl Received {
+    fn push(&mut self, part: Bytes) {
+        let start = self.end;
+        self.end += part.len() as u64;
+        self.parts.push_back((start, part));
+    }
+
+    /// Bytes `offset..offset + len`, once they have all arrived (a slice when they came in
+    /// one part, else a copy); parts before `offset` are dropped.
+    fn take(&mut self, offset: u64, len: u64) -> Option<Bytes> {
+        let end = offset + len;
+        if end > self.end {
+            return None;
+        }
+        while self
+            .parts
+            .front()
+            .is_some_and(|(start, part)| start + part.len() as u64 <= offset)
+        {
+            self.parts.pop_front();
+        }
+        let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let (first, part) = self.parts.front()?;
+        if first + part.len() as u64 >= end {
+            return Some(part.slice(to_usize(offset - first)..to_usize(end - first)));
+        }
+        let mut out = Vec::with_capacity(to_usize(len));
+        for (start, part) in &self.parts {
+            let from = to_usize(offset.saturating_sub(*start)).min(part.len());
+            let to = to_usize(end.saturating_sub(*start)).min(part.len());
+            out.extend_from_slice(&part[from..to]);
+            if start + part.len() as u64 >= end {
+                break;
+            }
+        }
+        Some(Bytes::from(out))
+    }
+}
+
 /// A codec error naming the shard's store and key.
-pub(crate) fn in_shard(store: &Store, key: &str, err: Error) -> Error {
+fn in_shard(store: &Store, key: &str, err: Error) -> Error {
     match err {
         Error::Codec { message, source } => Error::Codec {
             message: format!("{} (key {key:?}): {message}", store.url()),
@@ -268,9 +452,9 @@ pub(crate) fn in_shard(store: &Store, key: &str, err: Error) -> Error {
 
 /// The requests that read some inner chunks of a shard.
 #[derive(Debug)]
-pub(crate) struct Plan {
+struct Plan {
     /// One range per request.
-    pub(crate) ranges: Vec<ByteRange>,
+    ranges: Vec<ByteRange>,
     /// Per request: the inner chunks it holds, as `(piece, offset in the request, length)`.
     members: Vec<Vec<(usize, usize, usize)>>,
 }
@@ -278,7 +462,7 @@ pub(crate) struct Plan {
 impl Plan {
     /// The requests for the stored ones of inner chunks `wanted` (indexes into the shard's
     /// inner chunks, C order), grouped as [`Coalescing::current`] says.
-    pub(crate) fn new(index: &ShardIndex, wanted: &[usize]) -> Self {
+    fn new(index: &ShardIndex, wanted: &[usize]) -> Self {
         let stored: Vec<(usize, (u64, u64))> = wanted
             .iter()
             .filter_map(|&i| index.entries[i].map(|(o, l)| (i, (o as u64, l as u64))))
@@ -310,7 +494,7 @@ impl Plan {
     ///
     /// # Errors
     /// [`Error::Codec`] when an answer is shorter than asked for (a shard that ended early).
-    pub(crate) fn split(&self, parts: &[Bytes]) -> Result<HashMap<usize, Bytes>> {
+    fn split(&self, parts: &[Bytes]) -> Result<HashMap<usize, Bytes>> {
         let mut found = HashMap::new();
         for ((range, members), part) in self.ranges.iter().zip(&self.members).zip(parts) {
             for &(piece, at, len) in members {
@@ -331,7 +515,24 @@ impl Plan {
 mod tests {
     use std::sync::Arc;
 
-    use super::{Coalescing, ShardIndex, ShardReads, INDEX_CACHE_BYTES};
+    use bytes::Bytes;
+
+    use super::{Coalescing, Received, ShardIndex, ShardReads, INDEX_CACHE_BYTES};
+
+    #[test]
+    fn pieces_are_taken_once_their_bytes_have_arrived() {
+        let mut received = Received::default();
+        received.push(Bytes::from_static(b"abcd"));
+        assert_eq!(received.take(1, 2).as_deref(), Some(&b"bc"[..])); // inside one part
+        assert_eq!(received.take(3, 3), None); // not all there yet
+        received.push(Bytes::from_static(b"ef"));
+        received.push(Bytes::from_static(b"ghij"));
+        assert_eq!(received.take(3, 5).as_deref(), Some(&b"defgh"[..])); // across three
+        assert_eq!(received.parts.len(), 3);
+        assert_eq!(received.take(8, 2).as_deref(), Some(&b"ij"[..]));
+        assert_eq!(received.parts.len(), 1); // earlier parts dropped
+        assert_eq!(received.take(9, 2), None);
+    }
 
     #[test]
     fn neighbours_join_within_the_gap_and_size_limits() {

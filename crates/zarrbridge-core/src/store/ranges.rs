@@ -9,7 +9,7 @@
 //! suffix range for a shard index).
 
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::{GetOptions, GetRange};
 use zarrs::storage::byte_range::ByteRange;
 
@@ -34,6 +34,30 @@ pub(crate) enum Ranged {
         /// An opaque version of the value (an `ETag`).
         version: Option<String>,
     },
+}
+
+/// A whole value arriving in parts (see [`Store::get_stream`]).
+pub(crate) struct Streamed {
+    /// An opaque version of the value (an `ETag`), when the store tells it.
+    pub(crate) version: Option<String>,
+    parts: futures::stream::BoxStream<'static, object_store::Result<Bytes>>,
+    request: Request,
+    store: Store,
+    key: String,
+}
+
+impl Streamed {
+    /// The next part, or `None` at the end.
+    pub(crate) async fn next(&mut self) -> Option<Result<Bytes>> {
+        let part = self.parts.next().await?;
+        Some(match part {
+            Ok(bytes) => {
+                self.request.received(bytes.len());
+                Ok(bytes)
+            }
+            Err(e) => Err(self.store.object_error(&self.key, e)),
+        })
+    }
 }
 
 fn get_range(range: ByteRange) -> GetRange {
@@ -126,6 +150,38 @@ impl Store {
             size,
             version: found_version,
         })
+    }
+
+    /// Whether whole values come in parts as they arrive ([`Store::get_stream`]): from a
+    /// remote store (a URL); memory and file stores read values in one go, faster.
+    pub(crate) fn streams(&self) -> bool {
+        self.object.is_some() && matches!(*self.decl, super::StoreDecl::Cloud(_))
+    }
+
+    /// Start reading the whole value at `key` (`None`: absent) from a store that
+    /// [`Store::streams`].
+    pub(crate) async fn get_stream(&self, key: &str) -> Result<Option<Streamed>> {
+        store_key(key)?;
+        let Some(object) = &self.object else {
+            return Err(Error::store(format!("{} cannot stream values", self.url())));
+        };
+        let request = Request::begin(RequestKind::Get);
+        let path = object_store::path::Path::from(key);
+        let found = match object.get_opts(&path, GetOptions::default()).await {
+            Ok(found) => found,
+            Err(object_store::Error::NotFound { .. }) => {
+                request.finish(0, 0);
+                return Ok(None);
+            }
+            Err(e) => return Err(self.object_error(key, e)),
+        };
+        Ok(Some(Streamed {
+            version: found.meta.e_tag.clone(),
+            parts: found.into_stream(),
+            request,
+            store: self.clone(),
+            key: key.to_string(),
+        }))
     }
 
     fn object_error(&self, key: &str, err: object_store::Error) -> Error {
