@@ -6,6 +6,7 @@ through a consolidated group without a request."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import warnings
 from collections.abc import Iterator
@@ -175,3 +176,19 @@ def test_consolidating_needs_a_group_and_leaves_other_formats_out(
     zbs.create_array(memory_store, "g/old", shape=(1,), dtype="int8", zarr_format=2)
     group = zbs.consolidate_metadata(zbs.open_group(memory_store), "g")
     assert [c.name for c in zbs.list_children(group)] == ["b"]
+
+
+def test_malformed_consolidated_metadata_is_an_error_unless_ignored(
+    memory_store: zb.Store,
+) -> None:
+    doc = {
+        "zarr_format": 3,
+        "node_type": "group",
+        "attributes": {},
+        "consolidated_metadata": {"kind": "remote", "metadata": {}},
+    }
+    memory_store.put("zarr.json", json.dumps(doc).encode())
+    with pytest.raises(MetadataError, match="consolidated metadata"):
+        zbs.open_group(memory_store)
+    group = zbs.open_group(memory_store, use_consolidated=False)
+    assert group.attrs == {} and zbs.list_children(group, use_consolidated=False) == []

@@ -282,7 +282,9 @@ impl GroupHandle {
             }
         }
         // A v3 document carries its consolidated metadata (a v2 group's is in `.zmetadata`).
-        let consolidated = Consolidated::from_v3(&doc)?.map(Arc::new);
+        // Malformed, it is left out here: opening with `use_consolidated` not false reads it
+        // strictly and reports it; with false, it must not stop the group from opening.
+        let consolidated = Consolidated::from_v3(&doc).ok().flatten().map(Arc::new);
         Ok(Self {
             store,
             path,
