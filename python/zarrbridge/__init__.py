@@ -19,6 +19,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from zarrbridge import _chunks, _nodes, _regions, errors, sync
+from zarrbridge._native import VlenBuffer
 from zarrbridge._nodes import Array, Group
 from zarrbridge._op import asynchronous
 from zarrbridge.store import Store
@@ -32,6 +33,7 @@ __all__ = [
     "Array",
     "Group",
     "Store",
+    "VlenBuffer",
     "__version__",
     "create_array",
     "create_group",
@@ -46,6 +48,7 @@ __all__ = [
     "read_chunks",
     "read_metadata",
     "read_region",
+    "read_region_arrow",
     "sync",
     "update_attributes",
     "write_chunk",
@@ -70,4 +73,5 @@ delete_chunk = asynchronous(_chunks.delete_chunk)
 read_chunks = asynchronous(_chunks.read_chunks)
 write_chunks = asynchronous(_chunks.write_chunks)
 read_region = asynchronous(_regions.read_region)
+read_region_arrow = asynchronous(_regions.read_region_arrow)
 write_region = asynchronous(_regions.write_region)

@@ -129,9 +129,14 @@ async fn write_node_doc(store: &Store, path: &NodePath, kind: NodeKind, doc: &Va
     Ok(())
 }
 
-fn node_from_doc(store: &Store, path: NodePath, doc: NodeDoc) -> Result<Node> {
+/// The node of a document; an array whose data cannot be moved (a data type or codec that is
+/// not supported) is refused when `strict`, else kept (see [`ArrayHandle::listed`]).
+fn node_from_doc(store: &Store, path: NodePath, doc: NodeDoc, strict: bool) -> Result<Node> {
     Ok(match doc.kind {
-        NodeKind::Array => Node::Array(ArrayHandle::from_metadata(store.clone(), path, doc.doc)?),
+        NodeKind::Array if strict => {
+            Node::Array(ArrayHandle::from_metadata(store.clone(), path, doc.doc)?)
+        }
+        NodeKind::Array => Node::Array(ArrayHandle::listed(store.clone(), path, doc.doc)?),
         NodeKind::Group => Node::Group(GroupHandle::from_metadata(store.clone(), path, doc.doc)?),
     })
 }
@@ -264,7 +269,7 @@ pub async fn open_node(store: &Store, path: &str) -> Result<Node> {
     let doc = read_node_doc(store, &path)
         .await?
         .ok_or_else(|| not_found(store, &path, "array or group"))?;
-    node_from_doc(store, path, doc)
+    node_from_doc(store, path, doc, true)
 }
 
 /// Open the array at `path`.
@@ -309,7 +314,9 @@ pub async fn read_metadata(store: &Store, path: &str) -> Result<Value> {
         .ok_or_else(|| not_found(store, &path, "array or group"))
 }
 
-/// The arrays and groups directly below `path`, sorted by name.
+/// The arrays and groups directly below `path`, sorted by name. An array whose data type or
+/// codecs are not supported is listed too, with its metadata; reading it raises
+/// [`Error::Unsupported`].
 ///
 /// # Errors
 /// [`Error::Store`] for I/O failures, [`Error::Metadata`] for a child with bad metadata.
@@ -337,7 +344,7 @@ pub async fn list_children(store: &Store, path: &str) -> Result<Vec<Node>> {
                     return Ok(None);
                 };
                 match read_node_doc(store, &child).await? {
-                    Some(doc) => node_from_doc(store, child, doc).map(Some),
+                    Some(doc) => node_from_doc(store, child, doc, false).map(Some),
                     None => Ok(None),
                 }
             }
@@ -390,7 +397,7 @@ pub async fn update_attributes(
             )))
         }
     }
-    let node = node_from_doc(store, path.clone(), current.clone())?;
+    let node = node_from_doc(store, path.clone(), current.clone(), false)?;
     write_node_doc(store, path, current.kind, &current.doc).await?;
     Ok(node)
 }

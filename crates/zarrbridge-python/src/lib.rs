@@ -3,12 +3,14 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod buffer;
 mod chunks;
 mod convert;
 mod errors;
 mod handles;
 mod nodes;
+mod npstrings;
 mod pystore;
 mod pystore_async;
 mod pystore_sync;
@@ -16,6 +18,7 @@ mod regions;
 mod runtime;
 mod store;
 mod store_io;
+mod vlen;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -26,6 +29,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handles::PyArrayHandle>()?;
     m.add_class::<handles::PyGroupHandle>()?;
     m.add_class::<buffer::NdBuffer>()?;
+    m.add_class::<vlen::VlenBuffer>()?;
     m.add_class::<runtime::Task>()?;
     m.add_class::<runtime::Ready>()?;
     m.add("RustError", m.py().get_type::<errors::RustError>())?;
