@@ -95,11 +95,12 @@ def _value_kind(dtype: np.dtype[Any]) -> str:
     return dtype.kind
 
 
-def dtype_arg(dtype: object) -> str | dict[str, Any]:
+def dtype_arg(dtype: object) -> str | dict[str, Any] | list[Any]:
     """A dtype as the native side reads it (Rust judges it): a numpy type string (``"<u2"``,
     ``"<M8[10s]"``, ``"|T16"``), an ``ml_dtypes`` name (``"bfloat16"``), or a Zarr data type:
     a name numpy does not know (``"string"``, ``"r16"``) or a v3 data type dict. zarr-python's
-    data type objects describe themselves as the latter.
+    data type objects describe themselves as the latter. A structured dtype is its fields, as
+    Zarr v2 writes them.
 
     Raises:
         TypeError: numpy does not understand ``dtype``.
@@ -117,6 +118,8 @@ def dtype_arg(dtype: object) -> str | dict[str, Any]:
             return dtype
     else:
         numpy_dtype = np.dtype(cast("npt.DTypeLike", dtype))
+    if numpy_dtype.fields is not None or numpy_dtype.subdtype is not None:
+        return [list(field) for field in numpy_dtype.descr]
     return numpy_dtype.name if _is_ml(numpy_dtype) else numpy_dtype.str
 
 

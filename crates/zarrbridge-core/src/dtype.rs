@@ -375,13 +375,15 @@ impl ElementType {
     /// # Errors
     /// As [`ElementType::of_v3`] and [`ElementType::of_v2`].
     pub fn of_document(doc: &Value) -> Result<Self> {
-        if doc.get("zarr_format").and_then(Value::as_u64) == Some(2) {
-            Self::of_v2(
-                doc.get("dtype").unwrap_or(&Value::Null),
-                doc.get("filters").unwrap_or(&Value::Null),
-            )
+        let v2 = doc.get("zarr_format").and_then(Value::as_u64) == Some(2);
+        let key = if v2 { "dtype" } else { "data_type" };
+        let Some(data_type) = doc.get(key).filter(|d| !d.is_null()) else {
+            return Err(Error::metadata(format!("array metadata has no {key:?}")));
+        };
+        if v2 {
+            Self::of_v2(data_type, doc.get("filters").unwrap_or(&Value::Null))
         } else {
-            Self::of_v3(doc.get("data_type").unwrap_or(&Value::Null))
+            Self::of_v3(data_type)
         }
     }
 
@@ -398,6 +400,7 @@ impl ElementType {
             }
             Value::String(typestr) => Self::from_numpy(typestr),
             Value::Object(_) => Self::of_v3(dtype).map(|t| (t, Endian::Little)),
+            Value::Array(_) => Err(unsupported(&format!("{dtype} (structured)"))),
             other => Err(unsupported(&other.to_string())),
         }
     }

@@ -94,8 +94,8 @@ impl ArraySpec {
             shape,
             dtype: value
                 .get("dtype")
-                .filter(|d| d.is_string() || d.is_object())
-                .ok_or_else(|| bad("dtype", "is required (a string or a data type object)"))?
+                .filter(|d| !d.is_null())
+                .ok_or_else(|| bad("dtype", "is required"))?
                 .clone(),
             chunks: shape_of("chunks", ndim)?,
             shards: shape_of("shards", ndim)?,

@@ -81,6 +81,14 @@ impl VlenValues {
             .is_ok_and(|text| self.offsets.iter().all(|&o| text.is_char_boundary(o)))
     }
 
+    /// Whether every element is `value`. (zarrs' `ArrayBytes::is_fill_value` compares the
+    /// concatenated bytes only, so `["fill", "fill", ""]` passes for the fill value `"fill"`.)
+    #[must_use]
+    pub fn all_equal(&self, value: &[u8]) -> bool {
+        self.bytes.len() == value.len() * self.len()
+            && self.offsets.windows(2).all(|w| &self.bytes[w[0]..w[1]] == value)
+    }
+
     /// Element `i`.
     #[must_use]
     pub fn get(&self, i: usize) -> &[u8] {
@@ -380,6 +388,14 @@ mod tests {
         ];
         assert_eq!(pieces[0].0, values(&["a", "dddd"]));
         assert_eq!(VlenValues::merge(&pieces, &[2, 3]).unwrap(), all);
+    }
+
+    #[test]
+    fn an_empty_value_among_fill_values_is_not_all_fill() {
+        assert!(values(&["fill", "fill"]).all_equal(b"fill"));
+        assert!(!values(&["fill", "fill", ""]).all_equal(b"fill"));
+        assert!(!values(&["ab", "ab"]).all_equal(b"abab"));
+        assert!(values(&["", ""]).all_equal(b""));
     }
 
     #[test]
