@@ -97,7 +97,7 @@ def _value_kind(dtype: np.dtype[Any]) -> str:
 
 def dtype_arg(dtype: object) -> str | dict[str, Any] | list[Any]:
     """A dtype as the native side reads it (Rust judges it): a numpy type string (``"<u2"``,
-    ``"<M8[10s]"``, ``"|T16"``), an ``ml_dtypes`` name (``"bfloat16"``), or a Zarr data type:
+    ``"<M8[10s]"``, ``"|T16"`` for ``StringDType``), an ``ml_dtypes`` name (``"bfloat16"``), or a Zarr data type:
     a name numpy does not know (``"string"``, ``"r16"``) or a v3 data type dict. zarr-python's
     data type objects describe themselves as the latter. A structured dtype is its fields, as
     Zarr v2 writes them.
@@ -120,6 +120,8 @@ def dtype_arg(dtype: object) -> str | dict[str, Any] | list[Any]:
         numpy_dtype = np.dtype(cast("npt.DTypeLike", dtype))
     if numpy_dtype.fields is not None or numpy_dtype.subdtype is not None:
         return [list(field) for field in numpy_dtype.descr]
+    if numpy_dtype.kind == "T":  # StringDType, whose .str is its repr
+        return "|T16"
     return numpy_dtype.name if _is_ml(numpy_dtype) else numpy_dtype.str
 
 
@@ -224,7 +226,7 @@ def _native_buffer(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     some of them in no buffer format, and Rust checks the length)."""
     if arr.ndim == 0:
         arr = arr.reshape(1)
-    return arr.view(np.uint8) if arr.dtype.kind in "MmUSV" else arr
+    return arr.view(np.uint8) if arr.dtype.kind in "MmUSV" or _is_ml(arr.dtype) else arr
 
 
 def data_for_write(

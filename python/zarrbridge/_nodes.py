@@ -140,7 +140,8 @@ def create_array(
             means the same length in every dimension; ``None``: one chunk for the whole array.
         shards: The shard shape (Zarr v3 only), or ``None`` for no sharding.
         fill_value: The value of unwritten elements (``None``: zero, False, the empty string or
-            bytes, NaT for times), of the array's kind: a number, ``str``, ``bytes``, a
+            bytes, NaT for times; in Zarr v2 written as ``null``, as zarr-python does, which
+            xarray reads as "no ``_FillValue``"), of the array's kind: a number, ``str``, ``bytes``, a
             ``datetime64``/``timedelta64`` (converted exactly to the array's unit) or
             ``"NaT"``.
         compressors: ``"auto"`` (zstd level 0), ``None`` or ``[]`` (none), a codec or a list

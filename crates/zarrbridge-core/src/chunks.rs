@@ -59,9 +59,13 @@ impl Decoded {
     }
 }
 
-/// Refuse `out=` for variable-length data, which has no fixed-size buffer to decode into.
-pub(crate) fn check_no_out(element: ElementType, out: Option<&dyn ExternalBuffer>) -> Result<()> {
-    if element.is_variable() && out.is_some() {
+/// Refuse an output buffer (`out`: one is given) for variable-length data, which has no
+/// fixed-size elements to decode into one.
+///
+/// # Errors
+/// [`Error::InvalidData`] naming the data type.
+pub fn check_no_out(element: ElementType, out: bool) -> Result<()> {
+    if element.is_variable() && out {
         return Err(Error::InvalidData(format!(
             "out= is not supported for {} arrays (variable-length data)",
             element.describe()
@@ -78,7 +82,7 @@ async fn read_one(
     chunks: usize,
 ) -> Result<Decoded> {
     let element = array.element()?;
-    check_no_out(element, out.as_deref())?;
+    check_no_out(element, out.is_some())?;
     let target = array.array.chunk_subset(&coords)?;
     let shape = target.shape().to_vec();
     if element.is_variable() {

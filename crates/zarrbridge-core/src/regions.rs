@@ -238,7 +238,7 @@ pub async fn read_region(
     out: Option<Box<dyn ExternalBuffer>>,
 ) -> Result<Decoded> {
     let element = array.element()?;
-    check_no_out(element, out.as_deref())?;
+    check_no_out(element, out.is_some())?;
     let sel = Selection::parse(items, array.shape())?;
     let shape = sel.out_shape.clone();
     if element.is_variable() {

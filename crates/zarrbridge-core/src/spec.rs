@@ -29,7 +29,7 @@ pub struct ArraySpec {
     pub chunks: Option<Vec<u64>>,
     /// Shard shape (v3 only).
     pub shards: Option<Vec<u64>>,
-    /// Fill value as given; `None`: zero / false.
+    /// Fill value as given; `None`: zero / false / empty / NaT (v3), none (`null`, v2).
     pub fill_value: Option<FillArg>,
     /// `"auto"`, `null`, or a list of codec documents (v3 or numcodecs form).
     pub compressors: Value,
@@ -126,6 +126,10 @@ impl ArraySpec {
             .unwrap_or_else(|| self.shape.iter().map(|&s| s.max(1)).collect());
         check_shape("chunks", &chunks, ndim)?;
         let fill_value = match &self.fill_value {
+            // Zarr v2 has no fill value (`null`) when none is given, as zarr-python writes it
+            // for `fill_value=None` and xarray asks for: xarray takes a v2 fill value for its
+            // `_FillValue`. Reads give the type's zero (or NaT) either way.
+            None if self.zarr_format == 2 => Value::Null,
             None => element.default_fill(),
             Some(given) => given.cast(element, &element.describe())?,
         };

@@ -10,6 +10,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use std::sync::Arc;
 
+use zarrbridge_core::chunks::check_no_out;
 use zarrbridge_core::dtype::Kind;
 use zarrbridge_core::{
     ArrayHandle, Decoded, ElementType, Error, ExternalBuffer, Values, WriteData,
@@ -256,6 +257,7 @@ pub fn out_buffer(
     array: &ArrayHandle,
     out: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<Box<dyn ExternalBuffer>>> {
+    check(check_no_out(check(array.element())?, out.is_some()))?;
     let size = itemsize(array)?;
     out.map(|o| -> PyResult<Box<dyn ExternalBuffer>> {
         Ok(Box::new(check(HeldBuffer::get(o, size, true))?))

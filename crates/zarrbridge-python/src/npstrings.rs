@@ -14,7 +14,9 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyCapsule;
-use zarrbridge_core::VlenValues;
+use zarrbridge_core::{Error, VlenValues};
+
+use crate::errors::to_pyerr;
 
 /// `npy_static_string`: a view of one string's UTF-8 bytes.
 #[repr(C)]
@@ -128,7 +130,7 @@ impl Drop for Allocator<'_> {
 /// The strings of a C-contiguous `StringDType` array (C order) as UTF-8 values.
 ///
 /// # Errors
-/// `ValueError` for a missing value (a dtype with `na_object`).
+/// `InvalidDataError` for a missing value (a dtype with `na_object`).
 pub fn load(array: &Bound<'_, PyAny>) -> PyResult<VlenValues> {
     let api = api(array.py())?;
     let (data, len) = string_array(array, false)?;
@@ -156,9 +158,10 @@ pub fn load(array: &Bound<'_, PyAny>) -> PyResult<VlenValues> {
                 std::slice::from_raw_parts(view.buf.cast::<u8>(), view.size)
             }),
             1 => {
-                return Err(PyValueError::new_err(format!(
-                    "element {i} is a missing value (na_object), which Zarr strings cannot hold"
-                )))
+                return Err(to_pyerr(Error::InvalidData(format!(
+                    "element {i} is a missing value (the dtype's na_object), which Zarr \
+                     strings cannot hold"
+                ))))
             }
             _ => return Err(PyRuntimeError::new_err("numpy could not read a string")),
         }
