@@ -89,7 +89,9 @@ def zarrbridge_writer(objects: bool) -> Callable[[str, np.ndarray, int], Callabl
     return prepare
 
 
-def zarr_python_writer(pipeline: str | None) -> Callable[[str, np.ndarray, int], Callable[[], None]]:
+def zarr_python_writer(
+    pipeline: str | None,
+) -> Callable[[str, np.ndarray, int], Callable[[], None]]:
     def prepare(path: str, data: np.ndarray, chunk: int) -> Callable[[], None]:
         import zarr
         from zarr.codecs import ZstdCodec
@@ -167,9 +169,7 @@ def available(module: str) -> str | None:
 # --- the case ------------------------------------------------------------------------------------
 
 
-def _rows_write(
-    work: str, data: np.ndarray, chunk: int, nbytes: int
-) -> list[tuple[Row, Rep]]:
+def _rows_write(work: str, data: np.ndarray, chunk: int, nbytes: int) -> list[tuple[Row, Rep]]:
     import zarr
 
     writers = [

@@ -55,7 +55,9 @@ def random_bytes(rng: np.random.Generator, trailing_nul: bool) -> bytes:
 
 
 def texts(shape: tuple[int, ...], rng: np.random.Generator, dtype: Any) -> np.ndarray:
-    flat = [random_text(rng, trailing_nul=np.dtype(dtype).kind != "U") for _ in range(np.prod(shape))]
+    flat = [
+        random_text(rng, trailing_nul=np.dtype(dtype).kind != "U") for _ in range(np.prod(shape))
+    ]
     flat[:3] = ["", "🎉𝄞", "a\0b"][: len(flat)]
     return np.array(flat, dtype=dtype).reshape(shape)
 

@@ -48,7 +48,9 @@ TEXT_FORMS = [
 def test_string_arrays_take_every_form_of_text(
     values: Any, zarr_format: int, memory_store: zb.Store
 ) -> None:
-    arr = zbs.create_array(memory_store, "s", shape=(6,), chunks=(4,), dtype=str, zarr_format=zarr_format)
+    arr = zbs.create_array(
+        memory_store, "s", shape=(6,), chunks=(4,), dtype=str, zarr_format=zarr_format
+    )
     zbs.write_region(arr, ..., values)
     expected = [str(v) for v in np.asarray(values, dtype=object)]
     got = zbs.read_region(arr)
@@ -83,7 +85,7 @@ def test_bytes_arrays_take_every_form_of_bytes(
     zbs.write_region(arr, ..., values)
     # numpy's S type drops trailing NULs, as zarr-python and numpy read them back.
     expected = [bytes(v) for v in np.asarray(values, dtype=object)]
-    if dtype == "S9" or isinstance(values, np.ndarray) and values.dtype.kind == "S":
+    if dtype == "S9" or (isinstance(values, np.ndarray) and values.dtype.kind == "S"):
         expected = [v.rstrip(b"\0") for v in expected]
     assert zbs.read_region(arr).tolist() == expected
 
@@ -97,17 +99,32 @@ REFUSED = [
     pytest.param(str, ["a", b"b", "c"], "bytes", id="bytes-in-string-array"),
     pytest.param(str, np.array([b"a", b"b", b"c"]), "S", id="S-array-to-string-array"),
     pytest.param("bytes", np.array(["a", "b", "c"], dtype=object), "str", id="str-in-bytes-array"),
-    pytest.param("bytes", np.array(["a", "b", "c"], dtype=STRING), "str", id="StringDType-to-bytes"),
+    pytest.param(
+        "bytes", np.array(["a", "b", "c"], dtype=STRING), "str", id="StringDType-to-bytes"
+    ),
     pytest.param("U2", ["ab", "abc", "a"], "longer than the 2", id="text-too-long"),
     pytest.param("U2", np.array(["a", "🎉🎉🎉", ""], dtype=STRING), "longer", id="astral-too-long"),
     pytest.param("S2", [b"ab", b"abc", b""], "3 bytes", id="bytes-too-long"),
-    pytest.param("M8[s]", np.array(["2020", "NaT", "2021"], dtype="M8[ms]") + 1, "whole", id="ms-to-s-loses"),
-    pytest.param("M8[ns]", np.array(["9999-01-01", "NaT", "2000"], dtype="M8[s]"), "range", id="ns-overflow"),
-    pytest.param("M8[s]", np.array([1, 2, 3], dtype="m8[s]"), "timedelta", id="timedelta-to-datetime"),
+    pytest.param(
+        "M8[s]", np.array(["2020", "NaT", "2021"], dtype="M8[ms]") + 1, "whole", id="ms-to-s-loses"
+    ),
+    pytest.param(
+        "M8[ns]", np.array(["9999-01-01", "NaT", "2000"], dtype="M8[s]"), "range", id="ns-overflow"
+    ),
+    pytest.param(
+        "M8[s]", np.array([1, 2, 3], dtype="m8[s]"), "timedelta", id="timedelta-to-datetime"
+    ),
     pytest.param("M8[s]", [1.5, 2.0, 3.0], "float", id="float-to-datetime"),
-    pytest.param("int64", np.array(["NaT", "NaT", "2020"], dtype="M8[s]"), "datetime", id="NaT-to-int"),
+    pytest.param(
+        "int64", np.array(["NaT", "NaT", "2020"], dtype="M8[s]"), "datetime", id="NaT-to-int"
+    ),
     pytest.param("V2", np.zeros(3, dtype="V3"), "V3", id="void-size"),
-    pytest.param(str, np.array(["a", None, "c"], dtype=np.dtypes.StringDType(na_object=None)), "missing", id="StringDType-na"),
+    pytest.param(
+        str,
+        np.array(["a", None, "c"], dtype=np.dtypes.StringDType(na_object=None)),
+        "missing",
+        id="StringDType-na",
+    ),
 ]
 
 
@@ -122,7 +139,9 @@ def test_values_that_cannot_be_stored_raise_and_write_nothing(
     store_dir: Path,
     tree_snapshot: Any,
 ) -> None:
-    arr = zbs.create_array(file_store, "a", shape=(3,), chunks=(2,), dtype=dtype, zarr_format=zarr_format)
+    arr = zbs.create_array(
+        file_store, "a", shape=(3,), chunks=(2,), dtype=dtype, zarr_format=zarr_format
+    )
     before = tree_snapshot(store_dir)
     for write in (
         lambda: zbs.write_region(arr, ..., values),
@@ -132,7 +151,9 @@ def test_values_that_cannot_be_stored_raise_and_write_nothing(
     ):
         with pytest.raises(InvalidDataError) as info:
             write()
-        assert words.lower() in str(info.value).lower(), f"message should say {words!r}: {info.value}"
+        assert words.lower() in str(info.value).lower(), (
+            f"message should say {words!r}: {info.value}"
+        )
     assert tree_snapshot(store_dir) == before, "a refused write changed the store"
 
 
@@ -162,8 +183,15 @@ def test_fill_values_that_cannot_be_stored_raise_and_create_nothing(
 @pytest.mark.parametrize(
     ("dtype", "fill", "expected"),
     [
-        pytest.param("M8[ms]", np.datetime64("2020-01-02", "D"), np.datetime64("2020-01-02", "ms"), id="days-to-ms"),
-        pytest.param("m8[10s]", np.timedelta64(2, "m"), np.timedelta64(12, "10s"), id="minutes-to-10s"),
+        pytest.param(
+            "M8[ms]",
+            np.datetime64("2020-01-02", "D"),
+            np.datetime64("2020-01-02", "ms"),
+            id="days-to-ms",
+        ),
+        pytest.param(
+            "m8[10s]", np.timedelta64(2, "m"), np.timedelta64(12, "10s"), id="minutes-to-10s"
+        ),
         pytest.param("M8[ns]", "NaT", np.datetime64("NaT", "ns"), id="NaT-string"),
         pytest.param("M8[ns]", None, np.datetime64("NaT", "ns"), id="default-NaT"),
         pytest.param(str, None, "", id="default-empty-string"),
@@ -171,7 +199,9 @@ def test_fill_values_that_cannot_be_stored_raise_and_create_nothing(
         pytest.param("V2", b"\x01\x02", np.void(b"\x01\x02"), id="raw"),
     ],
 )
-def test_fill_values_convert_exactly(dtype: Any, fill: Any, expected: Any, memory_store: zb.Store) -> None:
+def test_fill_values_convert_exactly(
+    dtype: Any, fill: Any, expected: Any, memory_store: zb.Store
+) -> None:
     arr = zbs.create_array(memory_store, "f", shape=(2,), dtype=dtype, fill_value=fill)
     assert np.asarray([arr.fill_value]).tolist() == np.asarray([expected]).tolist()
     assert zbs.read_region(arr).tolist() == np.asarray([expected, expected]).tolist()
@@ -189,8 +219,12 @@ def test_out_is_refused_for_variable_length_data(memory_store: zb.Store) -> None
 
 
 @pytest.mark.anyio
-async def test_reads_give_stringdtype_objects_or_arrow_through_every_api(api: Any, memory_store: zb.Store) -> None:
-    arr = await api.create_array(memory_store, "s", shape=(3, 2), chunks=(2, 2), dtype=str, fill_value="-")
+async def test_reads_give_stringdtype_objects_or_arrow_through_every_api(
+    api: Any, memory_store: zb.Store
+) -> None:
+    arr = await api.create_array(
+        memory_store, "s", shape=(3, 2), chunks=(2, 2), dtype=str, fill_value="-"
+    )
     await api.write_region(arr, (slice(0, 2), 0), ["x", "é"])
     numpy = await api.read_region(arr)
     assert numpy.dtype == STRING and numpy.tolist() == [["x", "-"], ["é", "-"], ["-", "-"]]
@@ -211,7 +245,9 @@ async def test_handle_methods_read_and_write_strings(memory_store: zb.Store) -> 
     assert arrow.type == pa.large_binary() and arrow.to_pylist() == [b"", b"c", b"\0"]
 
 
-def test_arrow_output_takes_the_buffers_rust_decoded_into_without_a_copy(memory_store: zb.Store) -> None:
+def test_arrow_output_takes_the_buffers_rust_decoded_into_without_a_copy(
+    memory_store: zb.Store,
+) -> None:
     arr = zbs.create_array(memory_store, "big", shape=(20_000,), chunks=(5000,), dtype=str)
     values = np.array([f"name-{i}-" * (i % 5) for i in range(20_000)], dtype=STRING)
     zbs.write_region(arr, ..., values)
@@ -230,7 +266,9 @@ def test_arrow_output_is_refused_for_numbers(memory_store: zb.Store) -> None:
         zbs.read_region_arrow(arr)
 
 
-def test_without_stringdtype_text_reads_as_objects(memory_store: zb.Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_stringdtype_text_reads_as_objects(
+    memory_store: zb.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     zbs.write_region(zbs.create_array(memory_store, "t", shape=(2,), dtype=str), ..., ["a", "b"])
     monkeypatch.setattr(_convert, "_HAS_STRINGDTYPE", False)  # as with numpy < 2
     arr = zbs.open_array(memory_store, "t")
@@ -261,16 +299,43 @@ V3 = {
     "fill_value": 0,
     "attributes": {"note": "kept"},
 }
-V2 = {"zarr_format": 2, "shape": [4], "chunks": [2], "compressor": None, "fill_value": None, "order": "C"}
+V2 = {
+    "zarr_format": 2,
+    "shape": [4],
+    "chunks": [2],
+    "compressor": None,
+    "fill_value": None,
+    "order": "C",
+}
 
 UNSUPPORTED_CHILDREN = {
-    "complex-bfloat16": ("zarr.json", {**V3, "data_type": "complex_bfloat16", "fill_value": [0, 0]}, "complex_bfloat16"),
+    "complex-bfloat16": (
+        "zarr.json",
+        {**V3, "data_type": "complex_bfloat16", "fill_value": [0, 0]},
+        "complex_bfloat16",
+    ),
     "float8-e4m3fn": ("zarr.json", {**V3, "data_type": "float8_e4m3fn"}, "float8_e4m3fn"),
-    "unknown-codec": ("zarr.json", {**V3, "data_type": "int16", "codecs": [*V3["codecs"], {"name": "no_such_codec"}]}, "no_such_codec"),
-    "transformer": ("zarr.json", {**V3, "data_type": "int16", "storage_transformers": [{"name": "x"}]}, "storage transformers"),
+    "unknown-codec": (
+        "zarr.json",
+        {**V3, "data_type": "int16", "codecs": [*V3["codecs"], {"name": "no_such_codec"}]},
+        "no_such_codec",
+    ),
+    "transformer": (
+        "zarr.json",
+        {**V3, "data_type": "int16", "storage_transformers": [{"name": "x"}]},
+        "storage transformers",
+    ),
     "v2-json-objects": (".zarray", {**V2, "dtype": "|O", "filters": [{"id": "json2"}]}, "json2"),
-    "v2-vlen-array": (".zarray", {**V2, "dtype": "|O", "filters": [{"id": "vlen-array", "dtype": "<i4"}]}, "vlen-array"),
-    "v2-structured": (".zarray", {**V2, "dtype": [["a", "<i4"], ["b", "<f8"]], "filters": None}, "structured"),
+    "v2-vlen-array": (
+        ".zarray",
+        {**V2, "dtype": "|O", "filters": [{"id": "vlen-array", "dtype": "<i4"}]},
+        "vlen-array",
+    ),
+    "v2-structured": (
+        ".zarray",
+        {**V2, "dtype": [["a", "<i4"], ["b", "<f8"]], "filters": None},
+        "structured",
+    ),
 }
 
 
@@ -279,7 +344,11 @@ def test_a_group_lists_every_child_whatever_its_data_type_or_codecs(
     zarr_format: int, file_store: zb.Store, store_dir: Path
 ) -> None:
     zbs.create_group(file_store, "", zarr_format=zarr_format)
-    zbs.write_region(zbs.create_array(file_store, "ok", shape=(3,), dtype="int16", zarr_format=zarr_format), ..., 7)
+    zbs.write_region(
+        zbs.create_array(file_store, "ok", shape=(3,), dtype="int16", zarr_format=zarr_format),
+        ...,
+        7,
+    )
     for name, (doc_name, doc, _) in UNSUPPORTED_CHILDREN.items():
         (store_dir / name).mkdir()
         (store_dir / name / doc_name).write_text(json.dumps(doc))
@@ -287,25 +356,28 @@ def test_a_group_lists_every_child_whatever_its_data_type_or_codecs(
     children = {c.name: c for c in zbs.list_children(file_store)}
     assert sorted(children) == sorted([*UNSUPPORTED_CHILDREN, "ok"]), f"listed {sorted(children)}"
     assert zbs.read_region(children["ok"]).tolist() == [7, 7, 7]
-    for name, (_, doc, words) in UNSUPPORTED_CHILDREN.items():
+    for name, (_, _, words) in UNSUPPORTED_CHILDREN.items():
         child = children[name]
         assert isinstance(child, zb.Array) and child.shape == (4,), f"{name}: {child!r}"
         assert child.metadata["shape"] == [4]
-        for attempt in (
-            lambda: zbs.read_region(child),
-            lambda: zbs.read_chunk(child, (0,)),
-            lambda: zbs.write_region(child, ..., 0),
-            lambda: zbs.open_array(file_store, name),
-            lambda: zbs.open_node(file_store, name),
-        ):
+        attempts: list[tuple[Any, tuple[Any, ...]]] = [
+            (zbs.read_region, (child,)),
+            (zbs.read_chunk, (child, (0,))),
+            (zbs.write_region, (child, ..., 0)),
+            (zbs.open_array, (file_store, name)),
+            (zbs.open_node, (file_store, name)),
+        ]
+        for fn, args in attempts:
             with pytest.raises(UnsupportedError) as info:
-                attempt()
+                fn(*args)
             assert words in str(info.value) and name in str(info.value), (
                 f"{name}: the error should name {words!r} and the path: {info.value}"
             )
 
 
-def test_xarray_style_group_with_S3_child_lists_and_reads(file_store: zb.Store, store_dir: Path) -> None:
+def test_xarray_style_group_with_S3_child_lists_and_reads(
+    file_store: zb.Store, store_dir: Path
+) -> None:
     """The case of the issue: a group holding a v3 ``null_terminated_bytes`` array."""
     zbs.create_group(file_store, "")
     code = zbs.create_array(file_store, "code", shape=(3,), dtype="S3")
@@ -314,5 +386,8 @@ def test_xarray_style_group_with_S3_child_lists_and_reads(file_store: zb.Store, 
     names = [c.name for c in zbs.list_children(file_store)]
     assert names == ["code", "temp"]
     doc = json.loads((store_dir / "code" / "zarr.json").read_text())
-    assert doc["data_type"] == {"name": "null_terminated_bytes", "configuration": {"length_bytes": 3}}
+    assert doc["data_type"] == {
+        "name": "null_terminated_bytes",
+        "configuration": {"length_bytes": 3},
+    }
     assert zbs.read_region(zbs.open_array(file_store, "code")).tolist() == [b"abc", b"de", b"f"]

@@ -82,7 +82,9 @@ def test_zarrbridge_lists_and_reads_every_variable_xarray_wrote(written_by_xarra
         assert isinstance(child, zb.Array)
         theirs = group[child.name][...]
         ours = zbs.read_region(child)
-        assert ours.dtype == theirs.dtype, f"{child.name}: {ours.dtype} vs zarr-python's {theirs.dtype}"
+        assert ours.dtype == theirs.dtype, (
+            f"{child.name}: {ours.dtype} vs zarr-python's {theirs.dtype}"
+        )
         assert ours.tolist() == theirs.tolist() or np.array_equal(ours, theirs, equal_nan=True), (
             f"{child.name}: zarrbridge read {ours!r}, zarr-python {theirs!r}"
         )

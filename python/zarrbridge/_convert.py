@@ -76,7 +76,7 @@ _HAS_STRINGDTYPE = hasattr(np.dtypes, "StringDType")
 
 def _ml_dtypes() -> ModuleType | None:
     try:
-        import ml_dtypes  # noqa: PLC0415 - optional (zarrbridge[ml]), imported when needed
+        import ml_dtypes  # optional (zarrbridge[ml]), imported when needed
 
         return ml_dtypes
     except ImportError:
@@ -97,10 +97,10 @@ def _value_kind(dtype: np.dtype[Any]) -> str:
 
 def dtype_arg(dtype: object) -> str | dict[str, Any] | list[Any]:
     """A dtype as the native side reads it (Rust judges it): a numpy type string (``"<u2"``,
-    ``"<M8[10s]"``, ``"|T16"`` for ``StringDType``), an ``ml_dtypes`` name (``"bfloat16"``), or a Zarr data type:
-    a name numpy does not know (``"string"``, ``"r16"``) or a v3 data type dict. zarr-python's
-    data type objects describe themselves as the latter. A structured dtype is its fields, as
-    Zarr v2 writes them.
+    ``"<M8[10s]"``, ``"|T16"`` for ``StringDType``), an ``ml_dtypes`` name (``"bfloat16"``),
+    or a Zarr data type: a name numpy does not know (``"string"``, ``"r16"``) or a v3 data
+    type dict. zarr-python's data type objects describe themselves as the latter. A structured
+    dtype is its fields, as Zarr v2 writes them.
 
     Raises:
         TypeError: numpy does not understand ``dtype``.
@@ -262,9 +262,11 @@ def data_for_write(
     if src == dtype and arr.shape == shape and arr.flags.c_contiguous:
         return arr if values and src.kind in "TO" else _native_buffer(arr)
     kind = _value_kind(src)
-    same_raw = src.kind == "V" and dtype.kind == "V" and src.itemsize == dtype.itemsize
-    if src != dtype and kind not in kinds or (kind == "V" and not same_raw and src != dtype):
-        raise InvalidDataError(f"cannot write data of dtype {src} to an array of dtype {dtype}")
+    if src != dtype:
+        # void data only as the very bytes of a void of the same size
+        same_raw = src.kind == "V" and dtype.kind == "V" and src.itemsize == dtype.itemsize
+        if kind not in kinds or (kind == "V" and not same_raw):
+            raise InvalidDataError(f"cannot write data of dtype {src} to an array of dtype {dtype}")
     if kind in "iu" and _value_kind(dtype) in "iu" and arr.size and not np.can_cast(src, dtype):
         info = _iinfo(dtype)
         lo, hi = int(arr.min()), int(arr.max())
@@ -438,9 +440,9 @@ def vlen_mode(vlen: object) -> VlenMode:
     Raises:
         ValueError: it is not ``"numpy"`` or ``"object"``.
     """
-    if vlen not in ("numpy", "object"):
-        raise ValueError(f'vlen must be "numpy" or "object", not {vlen!r}')
-    return cast(VlenMode, vlen)
+    if vlen == "numpy" or vlen == "object":
+        return vlen
+    raise ValueError(f'vlen must be "numpy" or "object", not {vlen!r}')
 
 
 def _vlen_array(buf: _ext.VlenBuffer, vlen: VlenMode) -> npt.NDArray[Any]:

@@ -141,9 +141,9 @@ def create_array(
         shards: The shard shape (Zarr v3 only), or ``None`` for no sharding.
         fill_value: The value of unwritten elements (``None``: zero, False, the empty string or
             bytes, NaT for times; in Zarr v2 written as ``null``, as zarr-python does, which
-            xarray reads as "no ``_FillValue``"), of the array's kind: a number, ``str``, ``bytes``, a
-            ``datetime64``/``timedelta64`` (converted exactly to the array's unit) or
-            ``"NaT"``.
+            xarray reads as "no ``_FillValue``"), of the array's kind: a number, ``str``,
+            ``bytes``, a ``datetime64``/``timedelta64`` (converted exactly to the array's
+            unit) or ``"NaT"``.
         compressors: ``"auto"`` (zstd level 0), ``None`` or ``[]`` (none), a codec or a list
             of codecs: dicts in v3 form ``{"name": ..., "configuration": {...}}`` or numcodecs
             form ``{"id": ...}``, zarr-python codec objects or numcodecs codec objects.

@@ -43,7 +43,11 @@ impl Decoded {
     }
 
     /// Decoded variable-length elements; text is checked to be UTF-8.
-    pub(crate) fn checked(values: VlenValues, shape: Vec<u64>, element: ElementType) -> Result<Self> {
+    pub(crate) fn checked(
+        values: VlenValues,
+        shape: Vec<u64>,
+        element: ElementType,
+    ) -> Result<Self> {
         if element.kind == Kind::String && !values.is_utf8() {
             return Err(Error::codec(format!(
                 "a chunk of a {} array holds text that is not UTF-8",

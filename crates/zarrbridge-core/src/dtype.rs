@@ -89,7 +89,7 @@ pub const NUMBERS: &[Number] = &[
 /// The unit of a `numpy.datetime64` / `numpy.timedelta64` (numpy's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
-    /// No unit (numpy's `generic`): only NaT converts to or from it.
+    /// No unit (numpy's `generic`): only `NaT` converts to or from it.
     Generic,
     /// Calendar years.
     Years,
@@ -155,7 +155,7 @@ impl TimeUnit {
     }
 }
 
-/// NaT (not a time): the smallest `i64`, as in numpy.
+/// `NaT` (not a time): the smallest `i64`, as in numpy.
 pub const NAT: i64 = i64::MIN;
 
 /// Convert `count` steps of (`from`, `from_scale`) to steps of (`to`, `to_scale`), exactly.
@@ -316,7 +316,9 @@ impl ElementType {
             "string" => Ok(Self::new(Kind::String)),
             "bytes" | "variable_length_bytes" | "binary" => Ok(Self::new(Kind::Bytes)),
             "fixed_length_utf32" => {
-                let len = length_config(data_type).filter(|n| n % 4 == 0).ok_or_else(bad)?;
+                let len = length_config(data_type)
+                    .filter(|n| n % 4 == 0)
+                    .ok_or_else(bad)?;
                 Ok(Self::new(Kind::Text { chars: len / 4 }))
             }
             "null_terminated_bytes" => Ok(Self::new(Kind::FixedBytes {
@@ -329,7 +331,10 @@ impl ElementType {
             "numpy.datetime64" | "numpy.timedelta64" => {
                 let config = data_type.get("configuration").ok_or_else(bad)?;
                 let unit = config.get("unit").and_then(Value::as_str).ok_or_else(bad)?;
-                let scale = config.get("scale_factor").and_then(Value::as_u64).ok_or_else(bad)?;
+                let scale = config
+                    .get("scale_factor")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(bad)?;
                 Self::time(name == "numpy.timedelta64", unit, scale)
             }
             _ => match name.strip_prefix('r').map(str::parse::<usize>) {
@@ -427,10 +432,15 @@ impl ElementType {
             'M' | 'm' => {
                 let unit = match rest.strip_prefix('8') {
                     Some("") => "",
-                    Some(u) => u.strip_prefix('[').and_then(|u| u.strip_suffix(']')).ok_or_else(fail)?,
+                    Some(u) => u
+                        .strip_prefix('[')
+                        .and_then(|u| u.strip_suffix(']'))
+                        .ok_or_else(fail)?,
                     None => return Err(fail()),
                 };
-                let digits = unit.find(|c: char| !c.is_ascii_digit()).unwrap_or(unit.len());
+                let digits = unit
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(unit.len());
                 let scale = if digits == 0 {
                     1
                 } else {
@@ -568,9 +578,8 @@ impl ElementType {
     /// The v3 `data_type` of this type.
     #[must_use]
     pub fn v3_data_type(&self) -> Value {
-        let sized = |name: &str, len: usize| {
-            json!({"name": name, "configuration": {"length_bytes": len}})
-        };
+        let sized =
+            |name: &str, len: usize| json!({"name": name, "configuration": {"length_bytes": len}});
         match self.kind {
             Kind::Number(n) => json!(n.zarr_name),
             Kind::Text { chars } => sized("fixed_length_utf32", 4 * chars),
@@ -597,7 +606,11 @@ impl ElementType {
             Kind::String => json!({"name": "vlen-utf8", "configuration": {}}),
             Kind::Bytes => json!({"name": "vlen-bytes", "configuration": {}}),
             _ if self.swap_unit() > 1 => {
-                let endian = if endian == Endian::Big { "big" } else { "little" };
+                let endian = if endian == Endian::Big {
+                    "big"
+                } else {
+                    "little"
+                };
                 json!({"name": "bytes", "configuration": {"endian": endian}})
             }
             _ => json!({"name": "bytes"}),
@@ -644,7 +657,7 @@ impl ElementType {
     }
 
     /// The fill value of an array created without one, as zarr-python writes it: zero, false,
-    /// the empty string, zero bytes, or NaT for times.
+    /// the empty string, zero bytes, or `NaT` for times.
     #[must_use]
     pub fn default_fill(&self) -> Value {
         match self.kind {
@@ -686,7 +699,11 @@ pub fn raw_fill_json(bytes: &[u8], bits_name: bool) -> Value {
 /// # Errors
 /// [`Error::Metadata`] for anything else.
 pub fn fill_bytes(fill: &Value) -> Result<Vec<u8>> {
-    let bad = || Error::metadata(format!("fill value {fill} is not base64 text or a list of bytes"));
+    let bad = || {
+        Error::metadata(format!(
+            "fill value {fill} is not base64 text or a list of bytes"
+        ))
+    };
     match fill {
         Value::String(text) => BASE64.decode(text).map_err(|_| bad()),
         Value::Array(items) => items
@@ -709,7 +726,11 @@ pub fn zarrs_document<'a>(doc: &'a Value, element: &ElementType) -> Result<Cow<'
     let v2 = doc.get("zarr_format").and_then(Value::as_u64) == Some(2);
     let fill = doc.get("fill_value").unwrap_or(&Value::Null);
     let padded_bytes = |len: usize| -> Result<Value> {
-        let mut bytes = if fill.is_null() { Vec::new() } else { fill_bytes(fill)? };
+        let mut bytes = if fill.is_null() {
+            Vec::new()
+        } else {
+            fill_bytes(fill)?
+        };
         if bytes.len() > len {
             return Err(Error::metadata(format!(
                 "fill value {fill} is longer than the data type's {len} bytes"
@@ -719,12 +740,18 @@ pub fn zarrs_document<'a>(doc: &'a Value, element: &ElementType) -> Result<Cow<'
         Ok(json!(bytes))
     };
     let (data_type, new_fill) = match (element.kind, v2) {
-        (Kind::FixedBytes { len }, false) => (json!(format!("r{}", 8 * len)), padded_bytes(len)?),
-        (Kind::Raw { len, bits_name: false }, false) => {
-            (json!(format!("r{}", 8 * len)), padded_bytes(len)?)
-        }
+        (
+            Kind::FixedBytes { len }
+            | Kind::Raw {
+                len,
+                bits_name: false,
+            },
+            false,
+        ) => (json!(format!("r{}", 8 * len)), padded_bytes(len)?),
         (Kind::FixedBytes { len }, true) => (json!(format!("|V{len}")), padded_bytes(len)?),
-        (Kind::Raw { len, .. }, true) if fill.is_null() => (json!(format!("|V{len}")), padded_bytes(len)?),
+        (Kind::Raw { len, .. }, true) if fill.is_null() => {
+            (json!(format!("|V{len}")), padded_bytes(len)?)
+        }
         (Kind::Time { .. }, true) => {
             let order = match doc.get("dtype").and_then(Value::as_str) {
                 Some(t) if t.starts_with('>') => '>',
@@ -738,7 +765,11 @@ pub fn zarrs_document<'a>(doc: &'a Value, element: &ElementType) -> Result<Cow<'
             (json!(format!("{order}i8")), fill)
         }
         (Kind::Bytes, true) => {
-            let fill = if fill.is_null() { json!("") } else { fill.clone() };
+            let fill = if fill.is_null() {
+                json!("")
+            } else {
+                fill.clone()
+            };
             (json!("|VX"), fill)
         }
         (Kind::Text { .. } | Kind::String, true) if fill.is_null() => {
@@ -771,11 +802,17 @@ mod tests {
     #[test]
     fn text_bytes_and_times_from_numpy() {
         let (t, e) = ElementType::from_numpy(">U3").unwrap();
-        assert_eq!((t.kind, t.size, e), (Kind::Text { chars: 3 }, 12, Endian::Big));
+        assert_eq!(
+            (t.kind, t.size, e),
+            (Kind::Text { chars: 3 }, 12, Endian::Big)
+        );
         assert_eq!(t.v2_dtype(e).unwrap().0, ">U3");
         assert_eq!(ElementType::from_numpy("<U0").unwrap().0.kind, Kind::String);
         assert_eq!(ElementType::from_numpy("|S0").unwrap().0.kind, Kind::Bytes);
-        assert_eq!(ElementType::from_numpy("|T16").unwrap().0.kind, Kind::String);
+        assert_eq!(
+            ElementType::from_numpy("|T16").unwrap().0.kind,
+            Kind::String
+        );
         let (t, _) = ElementType::from_numpy("<M8[10s]").unwrap();
         assert_eq!(
             t.v3_data_type(),
@@ -796,7 +833,10 @@ mod tests {
 
     #[test]
     fn times_convert_exactly_or_not_at_all() {
-        let (s, ns) = (TimeUnit::parse("s").unwrap(), TimeUnit::parse("ns").unwrap());
+        let (s, ns) = (
+            TimeUnit::parse("s").unwrap(),
+            TimeUnit::parse("ns").unwrap(),
+        );
         assert_eq!(convert_time(3, (s, 1), (ns, 1)).unwrap(), 3_000_000_000);
         assert_eq!(convert_time(20, (s, 1), (s, 10)).unwrap(), 2);
         assert!(convert_time(21, (s, 1), (s, 10)).is_err());

@@ -256,7 +256,11 @@ fn detect_fast(array: &Array<Storage>, element: Option<&ElementType>) -> Option<
 
 fn build(store: &Store, path: &NodePath, doc: &Value) -> Result<Array<Storage>> {
     let invalid = |e: serde_json::Error| Error::Metadata {
-        message: format!("invalid array metadata for {} in {}: {e}", path, store.url()),
+        message: format!(
+            "invalid array metadata for {} in {}: {e}",
+            path,
+            store.url()
+        ),
         source: Some(e.into()),
     };
     let metadata = match doc.get("zarr_format").and_then(Value::as_u64) {

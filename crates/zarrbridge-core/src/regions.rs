@@ -367,8 +367,8 @@ async fn write_variable(
     }
     let boxed = vlen::read(array, &bbox).await?;
     let box_shape = bbox.shape().to_vec();
-    let merged = spawn_compute(move || Ok(boxed.scatter(sel.box_indices(&box_shape), &values)))
-        .await?;
+    let merged =
+        spawn_compute(move || Ok(boxed.scatter(sel.box_indices(&box_shape), &values))).await?;
     vlen::write(array, &bbox, Arc::new(merged)).await
 }
 

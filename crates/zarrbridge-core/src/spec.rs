@@ -29,7 +29,7 @@ pub struct ArraySpec {
     pub chunks: Option<Vec<u64>>,
     /// Shard shape (v3 only).
     pub shards: Option<Vec<u64>>,
-    /// Fill value as given; `None`: zero / false / empty / NaT (v3), none (`null`, v2).
+    /// Fill value as given; `None`: zero / false / empty / `NaT` (v3), none (`null`, v2).
     pub fill_value: Option<FillArg>,
     /// `"auto"`, `null`, or a list of codec documents (v3 or numcodecs form).
     pub compressors: Value,
@@ -272,7 +272,7 @@ pub enum FillArg {
     Time {
         /// A duration (`numpy.timedelta64`) rather than a point in time.
         delta: bool,
-        /// The count ([`crate::dtype::NAT`] for NaT).
+        /// The count ([`crate::dtype::NAT`] for `NaT`).
         count: i64,
         /// numpy's name of the unit.
         unit: String,
@@ -397,9 +397,10 @@ impl FillArg {
                     _ => return Err(mismatch()),
                 };
                 match element.kind {
-                    Kind::FixedBytes { len } if bytes.len() > len => {
-                        Err(refuse(&format!("{} bytes do not fit in {len}", bytes.len())))
-                    }
+                    Kind::FixedBytes { len } if bytes.len() > len => Err(refuse(&format!(
+                        "{} bytes do not fit in {len}",
+                        bytes.len()
+                    ))),
                     Kind::Raw { len, .. } if bytes.len() != len => Err(refuse(&format!(
                         "{} bytes given for a {len}-byte type",
                         bytes.len()

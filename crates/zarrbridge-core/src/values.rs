@@ -87,7 +87,10 @@ impl VlenValues {
     #[must_use]
     pub fn all_equal(&self, value: &[u8]) -> bool {
         self.bytes.len() == value.len() * self.len()
-            && self.offsets.windows(2).all(|w| &self.bytes[w[0]..w[1]] == value)
+            && self
+                .offsets
+                .windows(2)
+                .all(|w| &self.bytes[w[0]..w[1]] == value)
     }
 
     /// Element `i`.
@@ -144,8 +147,11 @@ impl VlenValues {
             let (from, to) = (self.offsets[start], self.offsets[start + count]);
             let base = out.bytes.len();
             out.bytes.extend_from_slice(&self.bytes[from..to]);
-            out.offsets
-                .extend(self.offsets[start + 1..=start + count].iter().map(|o| o - from + base));
+            out.offsets.extend(
+                self.offsets[start + 1..=start + count]
+                    .iter()
+                    .map(|o| o - from + base),
+            );
         }
         Ok(out)
     }
@@ -277,6 +283,12 @@ impl From<WriteData> for Values {
     }
 }
 
+impl<T: AsRef<[u8]> + Send + Sync + 'static> From<Arc<T>> for Values {
+    fn from(data: Arc<T>) -> Self {
+        Self::Fixed(data)
+    }
+}
+
 impl From<VlenValues> for Values {
     fn from(values: VlenValues) -> Self {
         Self::Variable(Arc::new(values))
@@ -348,8 +360,7 @@ fn pack(element: ElementType, values: &VlenValues) -> Result<Vec<u8>> {
                 let text = std::str::from_utf8(values.get(i)).map_err(|_| {
                     Error::InvalidData(format!("value {i} is not valid UTF-8 text"))
                 })?;
-                let mut n = 0;
-                for c in text.chars() {
+                for (n, c) in text.chars().enumerate() {
                     if n == chars {
                         return Err(Error::InvalidData(format!(
                             "value {i} ({:?}) is longer than the {chars} characters of {}",
@@ -358,7 +369,6 @@ fn pack(element: ElementType, values: &VlenValues) -> Result<Vec<u8>> {
                         )));
                     }
                     slot[4 * n..4 * n + 4].copy_from_slice(&u32::from(c).to_ne_bytes());
-                    n += 1;
                 }
             }
         }

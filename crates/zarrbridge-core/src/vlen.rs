@@ -8,8 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt};
 use zarrs::array::{
-    update_array_bytes, ArraySubset, ArrayToBytesCodecTraits, CodecOptions, DataTypeSize,
-    FillValue,
+    update_array_bytes, ArraySubset, ArrayToBytesCodecTraits, CodecOptions, DataTypeSize, FillValue,
 };
 
 use crate::compute::{compute_part, spawn_compute};
@@ -98,7 +97,9 @@ pub(crate) async fn read_chunk(
     let estimate = byte_len(&array.chunk_shape(), ELEMENT_GUESS);
     fetch_then(&store, key, chunks, estimate, move |encoded| {
         let values = decode_chunk(&job_array, &coords, encoded, &options)?;
-        *job_slot.lock().map_err(|_| Error::codec("a decode job panicked"))? = Some(values);
+        *job_slot
+            .lock()
+            .map_err(|_| Error::codec("a decode job panicked"))? = Some(values);
         Ok(())
     })
     .await?;
@@ -132,12 +133,17 @@ pub(crate) async fn read(array: &ArrayHandle, target: &ArraySubset) -> Result<Vl
                     let piece = if overlap == chunk {
                         values
                     } else {
-                        let inside = overlap.relative_to(chunk.start()).map_err(selection_error)?;
+                        let inside = overlap
+                            .relative_to(chunk.start())
+                            .map_err(selection_error)?;
                         values.extract(chunk.shape(), &inside)?
                     };
-                    let at = overlap.relative_to(target.start()).map_err(selection_error)?;
-                    *job_slot.lock().map_err(|_| Error::codec("a decode job panicked"))? =
-                        Some((piece, at));
+                    let at = overlap
+                        .relative_to(target.start())
+                        .map_err(selection_error)?;
+                    *job_slot
+                        .lock()
+                        .map_err(|_| Error::codec("a decode job panicked"))? = Some((piece, at));
                     Ok(())
                 })
                 .await?;
@@ -150,7 +156,11 @@ pub(crate) async fn read(array: &ArrayHandle, target: &ArraySubset) -> Result<Vl
     let shape = target.shape().to_vec();
     if let [(_, at)] = &pieces[..] {
         if at.shape() == shape.as_slice() {
-            return Ok(pieces.into_iter().next().map(|(v, _)| v).unwrap_or_default());
+            return Ok(pieces
+                .into_iter()
+                .next()
+                .map(|(v, _)| v)
+                .unwrap_or_default());
         }
     }
     spawn_compute(move || VlenValues::merge(&pieces, &shape)).await
@@ -208,7 +218,9 @@ fn merge_and_encode(
 ) -> Result<Option<bytes::Bytes>> {
     let chunk = array.array.chunk_subset(coords)?;
     let overlap = chunk.overlap(target).map_err(selection_error)?;
-    let in_target = overlap.relative_to(target.start()).map_err(selection_error)?;
+    let in_target = overlap
+        .relative_to(target.start())
+        .map_err(selection_error)?;
     let update = if overlap == *target {
         values.clone()
     } else {
@@ -218,7 +230,9 @@ fn merge_and_encode(
         return encode_chunk(array, coords, &update, options);
     }
     let base = decode_chunk(array, coords, existing, options)?;
-    let in_chunk = overlap.relative_to(chunk.start()).map_err(selection_error)?;
+    let in_chunk = overlap
+        .relative_to(chunk.start())
+        .map_err(selection_error)?;
     let merged = update_array_bytes(
         base.as_array_bytes(),
         chunk.shape(),
@@ -226,5 +240,10 @@ fn merge_and_encode(
         &update.as_array_bytes(),
         DataTypeSize::Variable,
     )?;
-    encode_chunk(array, coords, &VlenValues::from_array_bytes(merged)?, options)
+    encode_chunk(
+        array,
+        coords,
+        &VlenValues::from_array_bytes(merged)?,
+        options,
+    )
 }

@@ -1,5 +1,5 @@
 //! Variable-length values exported to Arrow without a copy: the Arrow C data interface's two
-//! structs (`ArrowSchema`, `ArrowArray`), handed over in the PyCapsules of the Arrow PyCapsule
+//! structs (`ArrowSchema`, `ArrowArray`), handed over in the capsules of Arrow's Python capsule
 //! interface (`__arrow_c_array__`), as a `large_string` (`"U"`) or `large_binary` (`"Z"`)
 //! array whose offsets and data buffers are the Rust-owned buffers themselves.
 //!

@@ -247,7 +247,9 @@ pub enum ReadResult {
 pub fn result(decoded: Decoded) -> Option<ReadResult> {
     if decoded.offsets.is_some() {
         let text = decoded.element.kind == Kind::String;
-        return Some(ReadResult::Variable(VlenBuffer::from_decoded(decoded, text)));
+        return Some(ReadResult::Variable(VlenBuffer::from_decoded(
+            decoded, text,
+        )));
     }
     NdBuffer::from_decoded(decoded).map(ReadResult::Fixed)
 }

@@ -41,10 +41,7 @@ pub fn read_chunks(
         py,
         async move {
             let decoded = core::read_chunks(&array, &coords_list).await?;
-            Ok(decoded
-                .into_iter()
-                .map(result)
-                .collect::<Vec<_>>())
+            Ok(decoded.into_iter().map(result).collect::<Vec<_>>())
         },
         callback,
     )

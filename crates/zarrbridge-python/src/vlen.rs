@@ -85,13 +85,13 @@ impl VlenBuffer {
         }
     }
 
-    /// The Arrow PyCapsule interface: the values as a flat `large_string` (text) or
+    /// Arrow's Python capsule interface: the values as a flat `large_string` (text) or
     /// `large_binary` array, without a copy. `requested_schema` is ignored (the consumer casts).
     #[pyo3(signature = (requested_schema=None))]
     fn __arrow_c_array__<'py>(
         &self,
         py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyAny>>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)> {
         let _ = requested_schema;
         export(py, &self.shared, self.text)
@@ -149,12 +149,12 @@ pub fn values_from(obj: &Bound<'_, PyAny>, text: bool) -> PyResult<VlenValues> {
                 if text {
                     let s = item
                         .cast::<PyString>()
-                        .map_err(|_| to_pyerr(refuse(i, &type_name(&item), true)))?;
+                        .map_err(|_| to_pyerr(refuse(i, &type_name(item), true)))?;
                     values.bytes.extend_from_slice(s.to_str()?.as_bytes());
                 } else {
                     let b = item
                         .cast::<PyBytes>()
-                        .map_err(|_| to_pyerr(refuse(i, &type_name(&item), false)))?;
+                        .map_err(|_| to_pyerr(refuse(i, &type_name(item), false)))?;
                     values.bytes.extend_from_slice(b.as_bytes());
                 }
                 values.offsets.push(values.bytes.len());
@@ -195,7 +195,7 @@ pub fn values_from(obj: &Bound<'_, PyAny>, text: bool) -> PyResult<VlenValues> {
     Ok(values)
 }
 
-fn type_name(obj: &Borrowed<'_, '_, PyAny>) -> String {
+fn type_name(obj: Borrowed<'_, '_, PyAny>) -> String {
     obj.get_type()
         .qualname()
         .map_or_else(|_| "an object".into(), |n| format!("a {n}"))
