@@ -391,3 +391,19 @@ def test_xarray_style_group_with_S3_child_lists_and_reads(
         "configuration": {"length_bytes": 3},
     }
     assert zbs.read_region(zbs.open_array(file_store, "code")).tolist() == [b"abc", b"de", b"f"]
+
+
+def test_raw_bits_by_their_core_spec_name_round_trip(file_store: zb.Store, store_dir: Path) -> None:
+    arr = zbs.create_array(
+        file_store, "r", shape=(4,), chunks=(2,), dtype="r24", fill_value=b"\x01\x02\x03"
+    )
+    doc = json.loads((store_dir / "r" / "zarr.json").read_text())
+    assert doc["data_type"] == "r24" and doc["fill_value"] == [1, 2, 3], doc
+    assert arr.dtype == np.dtype("V3")
+    zbs.write_region(arr, slice(0, 1), np.array([b"abc"], dtype="V3"))
+    assert zbs.read_region(arr).tolist() == [
+        b"abc",
+        b"\x01\x02\x03",
+        b"\x01\x02\x03",
+        b"\x01\x02\x03",
+    ]
