@@ -407,3 +407,14 @@ def test_raw_bits_by_their_core_spec_name_round_trip(file_store: zb.Store, store
         b"\x01\x02\x03",
         b"\x01\x02\x03",
     ]
+
+
+def test_text_arrays_pickle_and_index_like_numeric_ones(file_store: zb.Store) -> None:
+    import pickle
+
+    arr = zbs.create_array(file_store, "p", shape=(2, 3), chunks=(1, 2), dtype=str, fill_value="?")
+    arr[0, 1:] = ["é", ""]
+    again = pickle.loads(pickle.dumps(arr))
+    assert again.dtype == STRING and again.fill_value == "?"
+    assert again[...].tolist() == [["?", "é", ""], ["?", "?", "?"]]
+    assert np.asarray(again)[0, 1] == "é"
