@@ -55,7 +55,7 @@ test-python:
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 	ZARRBRIDGE_FAST_CODECS=0 $(PY) -m pytest $(PYTEST_ARGS) tests/test_interop_zarr_python.py \
 		tests/test_chunks_regions.py tests/test_regions_properties.py tests/test_shard_reads.py \
-		|| [ $$? -eq 5 ]
+		tests/test_dtypes_interop.py tests/test_dtypes_ml.py || [ $$? -eq 5 ]
 
 test: deps-test
 	$(MAKE) build

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """zarrbridge vs zarr-python, zarr-python + zarrs pipeline and tensorstore, in one run.
 
-    python benches/run.py [--quick] [--cases a,a2,b,c,d,e,f] [--repeat N] [--json out.json]
+    python benches/run.py [--quick] [--cases a,a2,b,c,d,e,f,g] [--repeat N] [--json out.json]
                           [--md out.md] [--libs zarrbridge,tensorstore,...] [--cold]
                           [--s3-server auto|s3s-fs|moto] [--e-size N]
 
@@ -64,7 +64,7 @@ from remote import RemoteLib, ensure_env  # noqa: E402
 from report import Row, Table, Target, fmt_targets  # noqa: E402
 from reps import OPS, check_chunks, check_equal  # noqa: E402
 
-ALL_CASES = ["a", "a2", "b", "c", "d", "e", "f"]
+ALL_CASES = ["a", "a2", "b", "c", "d", "e", "f", "g"]
 Rep = Callable[[bool], float]  # one timed run; the flag asks it to check its result too
 
 
@@ -1314,6 +1314,10 @@ def main(argv: list[str] | None = None) -> int:
         case_e(ctx, data_a)
     if "f" in cases:
         case_f(ctx, spec_a, data_a)
+    if "g" in cases:
+        from strings import case_g
+
+        case_g(ctx, run_table)
     compute_targets(ctx)
     info["loadavg_end"] = os.getloadavg()
     info["elapsed_s"] = time.perf_counter() - t_start

@@ -119,13 +119,18 @@ def test_a_python_store_is_asked_for_the_index_and_the_inner_chunk_only(family: 
     )
     data = np.arange(2048 * 2048, dtype="float64").reshape(2048, 2048)
     array[:] = data
+    # Where inner chunk (1, 1) lies, from the stored index (zarrs' encoder may order inner
+    # chunks differently from the library's own codec path).
+    index = 32 * 32 * 16 + 4
+    shard = bytes(memoryview(store.get("a/c/0/0").buffer()))
+    offsets = np.frombuffer(shard[-index:-4], dtype="<u8").reshape(32 * 32, 2)
+    chunk, nbytes = (int(v) for v in offsets[32 + 1])
+    assert nbytes == 64 * 64 * 8
     log.clear()
     np.testing.assert_array_equal(array[64:128, 64:128], data[64:128, 64:128])
-    index = 32 * 32 * 16 + 4
-    chunk = (32 + 1) * 64 * 64 * 8
     assert log == [
         ("get", "a/c/0/0", {"suffix": index}),
-        ("get_ranges", "a/c/0/0", [(chunk, chunk + 64 * 64 * 8)]),
+        ("get_ranges", "a/c/0/0", [(chunk, chunk + nbytes)]),
     ]
     # The index is cached: the next inner chunk is one call.
     log.clear()

@@ -17,6 +17,7 @@ ARRAY_METHODS = [
     "read_chunks",
     "write_chunks",
     "read_region",
+    "read_region_arrow",
     "write_region",
     "update_attributes",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from zarrbridge import _chunks, _nodes, _regions, errors, sync
+from zarrbridge._native import VlenBuffer
 from zarrbridge._nodes import Array, Group
 from zarrbridge._op import asynchronous
 from zarrbridge.io import IoStats, io_stats, read_coalescing, set_read_coalescing
@@ -34,6 +35,7 @@ __all__ = [
     "Group",
     "IoStats",
     "Store",
+    "VlenBuffer",
     "__version__",
     "consolidate_metadata",
     "create_array",
@@ -51,6 +53,7 @@ __all__ = [
     "read_coalescing",
     "read_metadata",
     "read_region",
+    "read_region_arrow",
     "set_read_coalescing",
     "sync",
     "update_attributes",
@@ -77,4 +80,5 @@ delete_chunk = asynchronous(_chunks.delete_chunk)
 read_chunks = asynchronous(_chunks.read_chunks)
 write_chunks = asynchronous(_chunks.write_chunks)
 read_region = asynchronous(_regions.read_region)
+read_region_arrow = asynchronous(_regions.read_region_arrow)
 write_region = asynchronous(_regions.write_region)

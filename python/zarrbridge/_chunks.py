@@ -17,15 +17,18 @@ import numpy.typing as npt
 from zarrbridge import _native as _ext
 from zarrbridge._convert import (
     CoordsLike,
+    VlenMode,
     as_buffer,
     check_out,
     coords_list,
+    data_dtype,
     data_for_write,
     filled,
     native_array,
-    ndarray,
-    ndarrays,
     none,
+    to_numpy,
+    to_numpys,
+    vlen_mode,
 )
 from zarrbridge._op import Call, Op
 from zarrbridge.errors import InvalidDataError
@@ -37,7 +40,11 @@ __all__ = ["delete_chunk", "read_chunk", "read_chunks", "write_chunk", "write_ch
 
 
 def read_chunk(
-    array: Array, coords: CoordsLike, *, out: npt.NDArray[Any] | None = None
+    array: Array,
+    coords: CoordsLike,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    vlen: VlenMode = "numpy",
 ) -> Op[npt.NDArray[Any]]:
     """Read one stored chunk (a whole shard for a sharded array).
 
@@ -45,7 +52,10 @@ def read_chunk(
         array: The array.
         coords: The chunk's coordinates in :attr:`Array.grid_shape`.
         out: A C-contiguous writeable array of exactly ``array.dtype`` and
-            ``array.chunk_shape`` to decode into.
+            ``array.chunk_shape`` to decode into (not for variable-length data).
+        vlen: How ``string`` and ``bytes`` values are returned: ``"numpy"`` (text as numpy
+            ``StringDType``, bytes as objects) or ``"object"`` (object arrays of ``str`` or
+            ``bytes``).
 
     Returns:
         The chunk, of shape ``array.chunk_shape`` (edge chunks are padded with the fill
@@ -54,15 +64,17 @@ def read_chunk(
     Raises:
         ChunkIndexError: ``coords`` are outside the chunk grid.
         InvalidDataError: ``out`` does not match.
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> chunk = await zb.read_chunk(a, (0, 0))  # doctest: +SKIP
     """
     native = native_array(array)
+    dtype = data_dtype(array)
     coords_ = coords_list(coords)
     if out is None:
-        return Call(_ext.read_chunk, (native, coords_), ndarray)
-    checked = check_out(out, array.dtype, array.chunk_shape)
+        return Call(_ext.read_chunk, (native, coords_), partial(to_numpy, dtype, vlen_mode(vlen)))
+    checked = check_out(out, dtype, array.chunk_shape)
     return Call(_ext.read_chunk, (native, coords_, as_buffer(checked)), partial(filled, checked))
 
 
@@ -77,13 +89,14 @@ def write_chunk(array: Array, coords: CoordsLike, data: npt.ArrayLike) -> Op[Non
     Raises:
         ChunkIndexError: ``coords`` are outside the chunk grid.
         InvalidDataError: ``data`` cannot be written (nothing is written).
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> await zb.write_chunk(a, (0, 0), 1.0)  # doctest: +SKIP
     """
     native = native_array(array)
-    buf = data_for_write(data, array.dtype, array.chunk_shape, native.writable_kinds)
-    return Call(_ext.write_chunk, (native, coords_list(coords), as_buffer(buf)), none)
+    buf = data_for_write(data, data_dtype(array), array.chunk_shape, native.writable_kinds)
+    return Call(_ext.write_chunk, (native, coords_list(coords), buf), none)
 
 
 def delete_chunk(array: Array, coords: CoordsLike) -> Op[None]:
@@ -102,24 +115,30 @@ def delete_chunk(array: Array, coords: CoordsLike) -> Op[None]:
     return Call(_ext.delete_chunk, (native_array(array), coords_list(coords)), none)
 
 
-def read_chunks(array: Array, coords_list: Sequence[CoordsLike]) -> Op[list[npt.NDArray[Any]]]:
+def read_chunks(
+    array: Array, coords_list: Sequence[CoordsLike], *, vlen: VlenMode = "numpy"
+) -> Op[list[npt.NDArray[Any]]]:
     """Read several stored chunks in one call (concurrently in Rust).
 
     Args:
         array: The array.
         coords_list: The chunks' coordinates.
+        vlen: How ``string`` and ``bytes`` values are returned, as for :func:`read_chunk`.
 
     Returns:
         One array per chunk, in the order of ``coords_list``.
 
     Raises:
         ChunkIndexError: Some coordinates are outside the chunk grid.
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> first, second = await zb.read_chunks(a, [(0, 0), (0, 1)])  # doctest: +SKIP
     """
+    native = native_array(array)
+    finish = partial(to_numpys, data_dtype(array), vlen_mode(vlen))
     coords = [_coords(c) for c in coords_list]
-    return Call(_ext.read_chunks, (native_array(array), coords), ndarrays)
+    return Call(_ext.read_chunks, (native, coords), finish)
 
 
 def write_chunks(
@@ -136,6 +155,7 @@ def write_chunks(
         ChunkIndexError: Some coordinates are outside the chunk grid.
         InvalidDataError: Some data cannot be written, or the lists differ in length (nothing
             is written).
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> await zb.write_chunks(a, [(0, 0), (0, 1)], [1.0, 2.0])  # doctest: +SKIP
@@ -146,8 +166,8 @@ def write_chunks(
             f"got {len(coords_list)} chunk coordinates but {len(data_list)} data items"
         )
     coords = [_coords(c) for c in coords_list]
-    kinds = native.writable_kinds
-    bufs = [as_buffer(data_for_write(d, array.dtype, array.chunk_shape, kinds)) for d in data_list]
+    kinds, dtype = native.writable_kinds, data_dtype(array)
+    bufs = [data_for_write(d, dtype, array.chunk_shape, kinds) for d in data_list]
     return Call(_ext.write_chunks, (native, coords, bufs), none)
 
 

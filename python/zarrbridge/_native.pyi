@@ -25,6 +25,7 @@ __all__ = [
     "RustError",
     "Store",
     "Task",
+    "VlenBuffer",
     "array_from_metadata",
     "consolidate_metadata",
     "create_array",
@@ -110,9 +111,16 @@ class ArrayHandle:
     @property
     def shape(self) -> tuple[int, ...]: ...
     @property
-    def dtype(self) -> str: ...
+    def dtype(self) -> str:
+        """numpy type string of decoded data (``"<u2"``, ``"<M8[10s]"``, ``"<U3"``), ``"T"``
+        (``StringDType``), ``"|O"`` (objects; also when the data cannot be moved) or an
+        ``ml_dtypes`` name (``"bfloat16"``)."""
     @property
     def writable_kinds(self) -> str: ...
+    @property
+    def unsupported(self) -> str | None:
+        """Why the array's data cannot be read or written, naming the data type or codec and
+        the path; ``None`` when it can."""
     @property
     def chunk_shape(self) -> tuple[int, ...]: ...
     @property
@@ -122,7 +130,9 @@ class ArrayHandle:
     @property
     def zarr_format(self) -> int: ...
     @property
-    def fill_value(self) -> bytes: ...
+    def fill_value(self) -> bytes | str | None:
+        """Native bytes of the fill value (``str`` for text arrays, the value for
+        variable-length bytes; ``None`` when the data cannot be moved)."""
     @property
     def write_empty_chunks(self) -> bool: ...
     def with_write_empty_chunks(self, flag: bool) -> ArrayHandle: ...
@@ -146,6 +156,22 @@ class NdBuffer:
     def nbytes(self) -> int: ...
     if sys.version_info >= (3, 12):
         def __buffer__(self, flags: int, /) -> memoryview: ...
+
+@final
+class VlenBuffer:
+    """Variable-length values (text or bytes) owned by Rust, in C order."""
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+    @property
+    def text(self) -> bool: ...
+    @property
+    def nbytes(self) -> int: ...
+    def __len__(self) -> int: ...
+    def fill_strings(self, out: np.ndarray[Any, Any]) -> None: ...
+    def to_list(self) -> list[str] | list[bytes]: ...
+    def __arrow_c_array__(
+        self, requested_schema: object | None = None
+    ) -> tuple[object, object]: ...
 
 @final
 class Task:
@@ -288,12 +314,12 @@ def read_chunk(
     coords: Sequence[int],
     out: _BufferLike | None = None,
     callback: _Callback | None = None,
-) -> NdBuffer | Task | None: ...
+) -> NdBuffer | VlenBuffer | Task | None: ...
 def read_chunks(
     array: ArrayHandle,
     coords_list: Sequence[Sequence[int]],
     callback: _Callback | None = None,
-) -> list[NdBuffer] | Task: ...
+) -> list[NdBuffer | VlenBuffer] | Task: ...
 def write_chunk(
     array: ArrayHandle,
     coords: Sequence[int],
@@ -317,7 +343,7 @@ def read_region(
     selection: _Selection,
     out: _BufferLike | None = None,
     callback: _Callback | None = None,
-) -> NdBuffer | Task | None: ...
+) -> NdBuffer | VlenBuffer | Task | None: ...
 def write_region(
     array: ArrayHandle,
     selection: _Selection,

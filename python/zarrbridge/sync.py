@@ -30,6 +30,7 @@ __all__ = [
     "read_chunks",
     "read_metadata",
     "read_region",
+    "read_region_arrow",
     "update_attributes",
     "write_chunk",
     "write_chunks",
@@ -53,4 +54,5 @@ delete_chunk = blocking(_chunks.delete_chunk)
 read_chunks = blocking(_chunks.read_chunks)
 write_chunks = blocking(_chunks.write_chunks)
 read_region = blocking(_regions.read_region)
+read_region_arrow = blocking(_regions.read_region_arrow)
 write_region = blocking(_regions.write_region)

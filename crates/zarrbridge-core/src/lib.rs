@@ -21,9 +21,12 @@ pub mod shards;
 pub mod spec;
 pub mod store;
 pub mod store_io;
+pub mod values;
+mod vlen;
 
 pub use chunks::{
-    delete_chunk, read_chunk, read_chunks, write_chunk, write_chunks, Decoded, WriteData,
+    delete_chunk, read_chunk, read_chunks, write_chunk, write_chunks, Decoded, Values, VlenValues,
+    WriteData,
 };
 pub use dtype::ElementType;
 pub use error::{Error, Result};

@@ -176,7 +176,7 @@ pub(crate) fn codec_options(chunks: usize) -> CodecOptions {
 }
 
 /// The chunks of `array` that intersect `subset`, in C order.
-fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<u64>>> {
+pub(crate) fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<u64>>> {
     if subset.num_elements() == 0 {
         return Ok(Vec::new());
     }

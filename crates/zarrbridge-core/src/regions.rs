@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use zarrs::array::ArraySubset;
 
-use crate::chunks::{Decoded, WriteData};
+use crate::chunks::{check_no_out, Decoded, Values, VlenValues};
 use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::{byte_len, c_strides, copy_block, Strided};
 use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer, Kept, SharedOut};
+use crate::vlen;
 
 /// One item of a selection, as numpy takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +189,32 @@ impl Selection {
     fn counts(&self) -> Vec<u64> {
         self.dims.iter().map(|d| d.count).collect()
     }
+
+    /// The index of each selected element (C order) in a C-ordered copy of the bounding box.
+    fn box_indices(&self, box_shape: &[u64]) -> impl Iterator<Item = usize> {
+        let (offset, strides) = self.in_box(box_shape);
+        let counts = self.counts();
+        let total: u64 = counts.iter().product();
+        let mut index = vec![0u64; counts.len()];
+        (0..total).map(move |k| {
+            if k > 0 {
+                for d in (0..counts.len()).rev() {
+                    index[d] += 1;
+                    if index[d] < counts[d] {
+                        break;
+                    }
+                    index[d] = 0;
+                }
+            }
+            let at: isize = index
+                .iter()
+                .zip(&strides)
+                .map(|(&i, &s)| isize::try_from(i).unwrap_or(isize::MAX) * s)
+                .sum::<isize>()
+                + offset;
+            usize::try_from(at).unwrap_or(usize::MAX)
+        })
+    }
 }
 
 /// The shape a selection of `array` produces.
@@ -211,8 +238,13 @@ pub async fn read_region(
     out: Option<Box<dyn ExternalBuffer>>,
 ) -> Result<Decoded> {
     let element = array.element()?;
+    check_no_out(element, out.is_some())?;
     let sel = Selection::parse(items, array.shape())?;
     let shape = sel.out_shape.clone();
+    if element.is_variable() {
+        let values = read_variable(array, sel).await?;
+        return Decoded::checked(values, shape, element);
+    }
     let out = result_buffer(out, byte_len(&shape, element.size))?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
@@ -250,36 +282,47 @@ pub async fn read_region(
     }
     // SAFETY: every byte was written above (an empty selection has no bytes).
     let data = unsafe { out.into_vec()? };
-    Ok(Decoded {
-        data,
-        shape,
-        element,
-    })
+    Ok(Decoded::fixed(data, shape, element))
 }
 
-/// Write `data` (C order, native byte order, exactly the selection's shape) to a selection.
+async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues> {
+    if sel.is_empty() {
+        return Ok(VlenValues::default());
+    }
+    let bbox = sel.bounding_box();
+    let boxed = vlen::read(array, &bbox).await?;
+    if sel.is_contiguous() {
+        return Ok(boxed);
+    }
+    spawn_compute(move || Ok(boxed.gather(sel.box_indices(bbox.shape())))).await
+}
+
+/// Write `data` (C order, exactly the selection's shape: fixed-size elements in native byte
+/// order, or variable-length values, see [`Values`]) to a selection.
 ///
 /// # Panics
 /// Never in practice: an internal buffer is checked to be owned before use.
 ///
 /// # Errors
-/// [`Error::Selection`], [`Error::InvalidData`] for a size mismatch (nothing is written),
-/// codec and store errors.
-pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteData) -> Result<()> {
+/// [`Error::Selection`], [`Error::InvalidData`] for data that does not fit (nothing is
+/// written), [`Error::Unsupported`] for an array whose data cannot be moved, codec and store
+/// errors.
+pub async fn write_region(
+    array: &ArrayHandle,
+    items: &[SelItem],
+    data: impl Into<Values>,
+) -> Result<()> {
     let element = array.element()?;
     let sel = Selection::parse(items, array.shape())?;
-    let needed = byte_len(&sel.out_shape, element.size);
-    let given = (*data).as_ref().len();
-    if given != needed {
-        return Err(Error::InvalidData(format!(
-            "data holds {given} bytes, the selection of shape {:?} needs {needed}",
-            sel.out_shape
-        )));
-    }
+    let data = data.into().prepare(element, &sel.out_shape)?;
     if sel.is_empty() {
         return Ok(());
     }
     let bbox = sel.bounding_box();
+    let data = match data {
+        Values::Variable(values) => return write_variable(array, sel, bbox, values).await,
+        Values::Fixed(data) => data,
+    };
     if sel.is_contiguous() {
         return write_from(array, &bbox, data, None).await;
     }
@@ -314,6 +357,22 @@ pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteDat
     })
     .await?;
     write_from(array, &bbox, Arc::new(merged), Some(kept)).await
+}
+
+async fn write_variable(
+    array: &ArrayHandle,
+    sel: Selection,
+    bbox: ArraySubset,
+    values: Arc<VlenValues>,
+) -> Result<()> {
+    if sel.is_contiguous() {
+        return vlen::write(array, &bbox, values).await;
+    }
+    let boxed = vlen::read(array, &bbox).await?;
+    let box_shape = bbox.shape().to_vec();
+    let merged =
+        spawn_compute(move || Ok(boxed.scatter(sel.box_indices(&box_shape), &values))).await?;
+    vlen::write(array, &bbox, Arc::new(merged)).await
 }
 
 #[cfg(test)]

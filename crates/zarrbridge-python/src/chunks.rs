@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use zarrbridge_core as core;
 
-use crate::buffer::{out_buffer, write_data, NdBuffer};
+use crate::buffer::{out_buffer, result, write_data};
 use crate::handles::PyArrayHandle;
 use crate::runtime::run;
 
@@ -22,7 +22,7 @@ pub fn read_chunk(
         py,
         async move {
             let decoded = core::read_chunk(&array, &coords, out).await?;
-            Ok(NdBuffer::from_decoded(decoded))
+            Ok(result(decoded))
         },
         callback,
     )
@@ -41,10 +41,7 @@ pub fn read_chunks(
         py,
         async move {
             let decoded = core::read_chunks(&array, &coords_list).await?;
-            Ok(decoded
-                .into_iter()
-                .map(NdBuffer::from_decoded)
-                .collect::<Vec<_>>())
+            Ok(decoded.into_iter().map(result).collect::<Vec<_>>())
         },
         callback,
     )

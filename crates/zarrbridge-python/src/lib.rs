@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod buffer;
 mod chunks;
 mod convert;
@@ -10,6 +11,7 @@ mod errors;
 mod handles;
 mod io;
 mod nodes;
+mod npstrings;
 mod pystore;
 mod pystore_async;
 mod pystore_sync;
@@ -17,6 +19,7 @@ mod regions;
 mod runtime;
 mod store;
 mod store_io;
+mod vlen;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -27,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handles::PyArrayHandle>()?;
     m.add_class::<handles::PyGroupHandle>()?;
     m.add_class::<buffer::NdBuffer>()?;
+    m.add_class::<vlen::VlenBuffer>()?;
     m.add_class::<runtime::Task>()?;
     m.add_class::<runtime::Ready>()?;
     m.add("RustError", m.py().get_type::<errors::RustError>())?;
