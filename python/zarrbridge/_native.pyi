@@ -3,7 +3,8 @@
 Only the Python package uses this module. Every I/O function takes a trailing ``callback``:
 with ``callback=None`` it runs to completion with the GIL released and returns its result;
 otherwise it returns a :class:`Task` at once and later calls ``callback(result, error)`` exactly
-once from a Rust thread (never after ``Task.cancel()``).
+once from a Rust thread (never after ``Task.cancel()``), or, with a :class:`CompletionPort`,
+resolves ``Task.future`` on the port's loop (``_bridge`` says more).
 """
 
 import sys
@@ -17,6 +18,7 @@ from typing_extensions import Buffer
 __all__ = [
     "ArrayHandle",
     "Bytes",
+    "CompletionPort",
     "Delivery",
     "GroupHandle",
     "NdBuffer",
@@ -24,6 +26,7 @@ __all__ = [
     "Store",
     "Task",
     "array_from_metadata",
+    "async_bridge",
     "create_array",
     "create_group",
     "delete_chunk",
@@ -59,7 +62,7 @@ __all__ = [
 store: ModuleType
 exceptions: ModuleType
 
-_Callback: TypeAlias = Callable[[Any, BaseException | None], None]
+_Callback: TypeAlias = Callable[[Any, BaseException | None], None] | CompletionPort
 # numpy arrays only satisfy the Buffer protocol for type checkers from Python 3.12 on.
 _BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
 _Selection: TypeAlias = tuple[int | slice | EllipsisType, ...]
@@ -123,6 +126,17 @@ class NdBuffer:
 @final
 class Task:
     def cancel(self) -> None: ...
+    @property
+    def future(self) -> Any: ...
+
+@final
+class CompletionPort:
+    """Where operations started from one asyncio loop report back (``_bridge``)."""
+    def __init__(self, event_loop: Any, submitter: Any) -> None: ...
+    def fileno(self) -> int: ...
+    def drain(self) -> None: ...
+
+def async_bridge() -> str: ...
 
 @final
 class Ready:

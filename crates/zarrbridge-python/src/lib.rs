@@ -10,7 +10,9 @@ mod buffer;
 mod data;
 mod errors;
 mod handles;
+mod library_bridge;
 mod nodes;
+mod port;
 mod pystore;
 mod pystore_async;
 mod pystore_sync;
@@ -29,6 +31,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<buffer::NdBuffer>()?;
     m.add_class::<runtime::Task>()?;
     m.add_class::<runtime::Ready>()?;
+    m.add_class::<port::CompletionPort>()?;
+    m.add_function(wrap_pyfunction!(runtime::async_bridge, m)?)?;
     m.add_class::<store_io::PyValue>()?;
     m.add_function(wrap_pyfunction!(store_io::store_get, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_get_ranges, m)?)?;

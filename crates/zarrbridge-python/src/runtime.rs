@@ -1,19 +1,26 @@
-//! The tokio runtime, and the two ways a Python call waits for Rust work: blocking (GIL
-//! released, Ctrl-C honoured) or through a completion callback (for asyncio and trio).
+//! The tokio runtime, and the ways a Python call waits for Rust work: blocking (GIL released,
+//! Ctrl-C honoured); for asyncio, through the loop's completion port (`port.rs`), or the
+//! asyncio future of `pyo3-async-runtimes` when `ZARRBRIDGE_ASYNC_BRIDGE` selects it; for trio
+//! (and loops without `add_reader`), through a completion callback. See
+//! docs/dev/async-bridge.md for why and for the figures.
 
 use std::cell::Cell;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 use tokio::runtime::{Handle, Runtime};
 use zarrbridge_core::{compute, PerProcess};
 
 use crate::errors::to_pyerr;
+use crate::library_bridge;
+use crate::port::{CompletionPort, PortInner, Slot};
 
 /// How often a blocking call looks for pending signals (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
@@ -53,11 +60,70 @@ fn lifecycle() -> &'static Lifecycle {
     LIFECYCLE.get_or_init(Lifecycle::default)
 }
 
+/// What an async call reports to: the loop's completion port, or a callback object.
+pub enum CallerLoop {
+    /// An asyncio loop's port.
+    Port(Arc<PortInner>),
+    /// A callback (trio, or an asyncio loop without `add_reader`).
+    Callback(GilPy),
+}
+
+impl CallerLoop {
+    /// The object whose `submit(coroutine_fn, args, done)` runs a coroutine on the caller's
+    /// event loop: async Python stores run their coroutines there.
+    pub fn bind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        match self {
+            Self::Port(port) => port.submitter.bind(py),
+            Self::Callback(callback) => callback.bind(py),
+        }
+    }
+}
+
 tokio::task_local! {
-    /// The callback object of the async call this task serves. The Python side gives it a
-    /// `submit(coroutine_fn, args, done)` method that runs a coroutine on the caller's event
-    /// loop: async Python stores run their coroutines there.
-    pub static CALLER_LOOP: GilPy;
+    /// The caller of the async call this task serves.
+    pub static CALLER_LOOP: CallerLoop;
+}
+
+/// Which bridge delivers asyncio results (`ZARRBRIDGE_ASYNC_BRIDGE`, read once).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bridge {
+    /// The completion port (the default).
+    Native,
+    /// `pyo3_async_runtimes::generic::future_into_py_with_locals`, and its `into_future` for
+    /// Python store coroutines.
+    Library,
+}
+
+fn bridge() -> PyResult<Bridge> {
+    static BRIDGE: OnceLock<Result<Bridge, String>> = OnceLock::new();
+    BRIDGE
+        .get_or_init(
+            || match std::env::var("ZARRBRIDGE_ASYNC_BRIDGE").as_deref() {
+                Err(_) | Ok("" | "native") => Ok(Bridge::Native),
+                Ok("pyo3-async-runtimes") => Ok(Bridge::Library),
+                Ok(other) => Err(format!(
+                "ZARRBRIDGE_ASYNC_BRIDGE={other:?}: expected \"native\" or \"pyo3-async-runtimes\""
+            )),
+            },
+        )
+        .clone()
+        .map_err(PyValueError::new_err)
+}
+
+/// The asyncio bridge in use: `"native"` or `"pyo3-async-runtimes"`.
+#[pyfunction]
+pub fn async_bridge() -> PyResult<&'static str> {
+    Ok(match bridge()? {
+        Bridge::Native => "native",
+        Bridge::Library => "pyo3-async-runtimes",
+    })
+}
+
+/// Whether async calls are polled once on the caller's thread first (`ZARRBRIDGE_FIRST_POLL=0`
+/// turns it off, to measure a bridge on its own; read once).
+fn first_poll_enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var("ZARRBRIDGE_FIRST_POLL").as_deref() != Ok("0"))
 }
 
 thread_local! {
@@ -112,57 +178,112 @@ pub fn shutdown(py: Python<'_>) {
     });
 }
 
-/// A running operation started with a callback; `cancel()` stops it at its next await point.
+/// A running operation started with a callback or a completion port; `cancel()` stops it at
+/// its next await point.
 #[pyclass(frozen, module = "zarrbridge._native")]
 pub struct Task {
     handle: tokio::task::AbortHandle,
     /// The process whose runtime runs the task: in a forked child that runtime has no threads,
     /// and touching its scheduler could wait on a lock held by a thread that is gone.
     pid: u32,
+    /// The future a completion port resolves (`None` with a callback).
+    slot: Option<Arc<Slot>>,
 }
 
 #[pymethods]
 impl Task {
-    /// Abort the operation. Its callback will not be called afterwards.
-    fn cancel(&self) {
+    /// Abort the operation. Its callback will not be called afterwards, nor its future resolved.
+    fn cancel(&self, py: Python<'_>) {
+        if let Some(slot) = &self.slot {
+            slot.cancel(py);
+        }
         if self.pid == std::process::id() {
             self.handle.abort();
         }
     }
+
+    /// The asyncio future that receives the outcome (operations started with a port).
+    #[getter]
+    fn future<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.slot
+            .as_ref()
+            .and_then(|slot| slot.future(py))
+            .ok_or_else(|| {
+                PyRuntimeError::new_err("this task has no future (a callback task, or cancelled)")
+            })
+    }
 }
 
-/// Run `fut` either to completion here (no callback) or in the background, reporting through
-/// `callback(result, error)`.
+/// Poll `fut` once here, on the event loop's thread with the GIL released, letting small work
+/// run in place: a read of a small chunk from memory or the page cache then completes without
+/// a runtime task and an event-loop wake-up. If not ready, the same future moves to the
+/// runtime, which polls a new task at once (so the wake-up registered with the no-op waker
+/// here is not lost).
+fn first_poll<T: Send>(
+    py: Python<'_>,
+    handle: &Handle,
+    fut: Pin<&mut (dyn Future<Output = zarrbridge_core::Result<T>> + Send)>,
+) -> Poll<zarrbridge_core::Result<T>> {
+    if !first_poll_enabled() {
+        return Poll::Pending;
+    }
+    py.detach(|| {
+        let _context = handle.enter();
+        compute::with_in_place_budget(compute::EVENT_LOOP_BUDGET, || {
+            fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+        })
+    })
+}
+
+/// Run `fut` to completion here (no callback), or in the background, reporting to `callback`:
+/// a `CompletionPort` (asyncio) or a callable `callback(result, error)`.
 pub fn run<F, T>(py: Python<'_>, fut: F, callback: Option<Py<PyAny>>) -> PyResult<Py<PyAny>>
 where
     F: Future<Output = zarrbridge_core::Result<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    match callback {
-        None => block(py, fut)?.into_py_any(py),
-        Some(callback) => {
-            let handle = runtime();
-            // Poll once here, on the event loop's thread with the GIL released, letting small
-            // work run in place: a read of a small chunk from memory or the page cache then
-            // completes without a callback and an event-loop wake-up. If not ready, the same
-            // future moves to the runtime, which polls a new task at once (so the wake-up
-            // registered with the no-op waker here is not lost).
-            let caller = GilPy::new(callback.clone_ref(py));
+    let Some(callback) = callback else {
+        return block(py, fut)?.into_py_any(py);
+    };
+    let handle = runtime();
+    let port = callback
+        .bind(py)
+        .cast::<CompletionPort>()
+        .ok()
+        .map(|port| port.get().inner.clone());
+    let caller = match &port {
+        Some(port) => CallerLoop::Port(port.clone()),
+        None => CallerLoop::Callback(GilPy::new(callback.clone_ref(py))),
+    };
+    let mut fut = Box::pin(CALLER_LOOP.scope(caller, fut));
+    if let Poll::Ready(result) = first_poll(py, &handle, fut.as_mut()) {
+        let outcome = result.map_err(to_pyerr).and_then(|v| v.into_py_any(py));
+        return Ready(Mutex::new(Some(outcome))).into_py_any(py);
+    }
+    match port {
+        Some(_) if bridge()? == Bridge::Library => {
+            library_bridge::future_into_py(py, async move { fut.await.map_err(to_pyerr) })
+        }
+        Some(port) => {
+            let slot = port.slot(py)?;
+            let done = slot.clone();
+            let task = handle.spawn(async move {
+                let result = fut.await;
+                port.complete(
+                    done,
+                    Box::new(move |py| result.map_err(to_pyerr).and_then(|v| v.into_py_any(py))),
+                );
+            });
+            Task {
+                handle: task.abort_handle(),
+                pid: std::process::id(),
+                slot: Some(slot),
+            }
+            .into_py_any(py)
+        }
+        None => {
             // Released under the GIL even when the task is aborted (see `GilPy`).
             let callback = GilPy::new(callback);
-            let mut fut = Box::pin(CALLER_LOOP.scope(caller, fut));
-            let first = py.detach(|| {
-                let _context = handle.enter();
-                compute::with_in_place_budget(compute::EVENT_LOOP_BUDGET, || {
-                    let waker = std::task::Waker::noop();
-                    fut.as_mut()
-                        .poll(&mut std::task::Context::from_waker(waker))
-                })
-            });
-            if let std::task::Poll::Ready(result) = first {
-                let outcome = result.map_err(to_pyerr).and_then(|v| v.into_py_any(py));
-                return Ready(Mutex::new(Some(outcome))).into_py_any(py);
-            }
             let task = handle.spawn(async move {
                 let result = fut.as_mut().await;
                 let caller = fut.as_mut().take_value();
@@ -185,6 +306,7 @@ where
             Task {
                 handle: task.abort_handle(),
                 pid: std::process::id(),
+                slot: None,
             }
             .into_py_any(py)
         }
