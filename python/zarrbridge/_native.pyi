@@ -37,6 +37,7 @@ __all__ = [
     "open_array",
     "open_group",
     "open_node",
+    "pool_sizes",
     "read_chunk",
     "read_chunks",
     "read_metadata",
@@ -137,6 +138,7 @@ class CompletionPort:
     def drain(self) -> None: ...
 
 def async_bridge() -> str: ...
+def pool_sizes() -> dict[str, int]: ...
 
 @final
 class Ready:

@@ -10,8 +10,8 @@ use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::io::{
-    byte_len, codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer,
-    ExternalBuffer, CHUNK_CONCURRENCY,
+    byte_len, chunk_concurrency, codec_options, decode_into_target, encode_chunk, fetch_then,
+    result_buffer, ExternalBuffer,
 };
 
 /// Bytes given for a write, kept alive (a caller's buffer or an owned copy) until it is done.
@@ -79,7 +79,7 @@ pub async fn read_chunks(array: &ArrayHandle, coords: &[Vec<u64>]) -> Result<Vec
     let options = codec_options(coords.len());
     futures::stream::iter(coords.iter().cloned())
         .map(|c| read_one(array, c, None, options, coords.len()))
-        .buffered(CHUNK_CONCURRENCY)
+        .buffered(chunk_concurrency())
         .try_collect()
         .await
 }
@@ -155,7 +155,7 @@ pub async fn write_chunks(
         .map(|(c, d)| write_one(array, c, d, options, count))
         .collect();
     futures::stream::iter(writes)
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }

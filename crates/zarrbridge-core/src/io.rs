@@ -19,8 +19,12 @@ use crate::handle::ArrayHandle;
 use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
 use crate::store::{InPlace, Store};
 
-/// How many chunks one operation keeps in flight (fetching or decoding).
-pub(crate) const CHUNK_CONCURRENCY: usize = 64;
+/// How many chunks one operation keeps in flight (fetching or decoding; see [`Sizing`]).
+///
+/// [`Sizing`]: crate::sizing::Sizing
+pub(crate) fn chunk_concurrency() -> usize {
+    crate::sizing::sizing().chunk_concurrency
+}
 
 /// Chunk files up to this size are read by the compute job that decodes them (see
 /// [`read_into`]); larger ones through tokio's blocking pool.
@@ -338,7 +342,7 @@ pub(crate) async fn read_into(
                 .await
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
 }
@@ -397,7 +401,7 @@ pub(crate) async fn write_from(
                 }
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
 }

@@ -15,6 +15,7 @@ pub mod node;
 pub mod path;
 pub mod per_process;
 pub mod region;
+pub mod sizing;
 pub mod spec;
 pub mod store;
 

@@ -33,6 +33,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::Ready>()?;
     m.add_class::<port::CompletionPort>()?;
     m.add_function(wrap_pyfunction!(runtime::async_bridge, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::pool_sizes, m)?)?;
     m.add_class::<store_io::PyValue>()?;
     m.add_function(wrap_pyfunction!(store_io::store_get, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_get_ranges, m)?)?;

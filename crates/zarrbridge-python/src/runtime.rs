@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 use tokio::runtime::{Handle, Runtime};
 use zarrbridge_core::{compute, PerProcess};
@@ -25,24 +26,39 @@ use crate::port::{CompletionPort, PortInner, Slot};
 /// How often a blocking call looks for pending signals (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
-/// Upper bound on tokio's blocking threads (tokio's default allows 512). The file store runs
-/// every file operation on one, and admits only as many operations at once as this.
-const MAX_BLOCKING_THREADS: usize = zarrbridge_core::store::FILE_IO_CONCURRENCY;
-
-/// The runtime of this process, rebuilt in a forked child (see `PerProcess`).
+/// The runtime of this process, rebuilt in a forked child (see `PerProcess`). Its sizes follow
+/// the machine (`zarrbridge_core::sizing`): worker threads only drive I/O, and the blocking
+/// threads (tokio's default allows 512) run file operations, which the file store admits only
+/// as many at once as there are such threads.
 pub fn runtime() -> Handle {
     static RUNTIME: PerProcess<Runtime> = PerProcess::new();
     RUNTIME
         .get_or_init(|| {
+            let sizing = zarrbridge_core::sizing::sizing();
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .thread_name("zarrbridge-io")
-                .max_blocking_threads(MAX_BLOCKING_THREADS)
+                .worker_threads(sizing.io_threads)
+                .max_blocking_threads(sizing.file_io_concurrency)
                 .build()
                 .expect("the tokio runtime can be created")
         })
         .handle()
         .clone()
+}
+
+/// The pool sizes and concurrency limits of this process, which follow its usable cores
+/// (CPU affinity and cgroup quota): `zarrbridge_core::sizing::Sizing` as a dict.
+#[pyfunction]
+pub fn pool_sizes(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let s = zarrbridge_core::sizing::sizing();
+    let sizes = PyDict::new(py);
+    sizes.set_item("cores", s.cores)?;
+    sizes.set_item("compute_threads", s.compute_threads)?;
+    sizes.set_item("io_threads", s.io_threads)?;
+    sizes.set_item("file_io_concurrency", s.file_io_concurrency)?;
+    sizes.set_item("chunk_concurrency", s.chunk_concurrency)?;
+    Ok(sizes)
 }
 
 /// Interpreter-exit bookkeeping of this process (a forked child starts afresh: a callback that
