@@ -46,32 +46,6 @@ pub unsafe trait ExternalBuffer: Send + Sync + 'static {
     }
 }
 
-/// Results from this size up are backed by transparent huge pages where the system allows it
-/// (as numpy does): faulting in a large fresh buffer 4 KiB at a time costs about as much as
-/// decoding into it.
-const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
-
-fn advise_huge_pages(vec: &mut Vec<u8>) {
-    #[cfg(target_os = "linux")]
-    if vec.capacity() >= HUGE_PAGE_THRESHOLD {
-        const HUGE: usize = 2 << 20;
-        let start = vec.as_mut_ptr() as usize;
-        let aligned = start.next_multiple_of(HUGE);
-        let end = (start + vec.capacity()) / HUGE * HUGE;
-        if end > aligned {
-            // SAFETY: the range lies inside the Vec's allocation; MADV_HUGEPAGE only changes
-            // how the kernel backs it, never its contents. Failure (no THP) is harmless.
-            unsafe {
-                libc::madvise(
-                    aligned as *mut libc::c_void,
-                    end - aligned,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-}
-
 /// The destination of one read, shared by its compute jobs. Each job writes a disjoint region;
 /// the memory lives until the last job lets go, even if the read is cancelled.
 pub(crate) struct SharedOut {
@@ -89,8 +63,7 @@ impl SharedOut {
     /// [`SharedOut::into_vec`].
     #[must_use]
     pub(crate) fn owned(len: usize) -> Arc<Self> {
-        let mut vec = Vec::with_capacity(len);
-        advise_huge_pages(&mut vec);
+        let mut vec = crate::pages::new_result(len);
         let spare = vec.spare_capacity_mut();
         // SAFETY: the Vec's heap memory does not move when the Vec is moved into `owner`, and
         // it lives as long as `self`; only disjoint regions are written through the cells.

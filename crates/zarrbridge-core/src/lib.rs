@@ -12,6 +12,7 @@ pub mod handle;
 mod io;
 pub mod ndcopy;
 pub mod node;
+pub mod pages;
 pub mod path;
 pub mod per_process;
 pub mod region;

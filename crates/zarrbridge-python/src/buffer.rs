@@ -33,7 +33,8 @@ unsafe impl Sync for NdBuffer {}
 impl Drop for NdBuffer {
     fn drop(&mut self) {
         // SAFETY: the parts came from a Vec in `from_vec` and were never freed.
-        drop(unsafe { Vec::from_raw_parts(self.ptr, self.len, self.capacity) });
+        let data = unsafe { Vec::from_raw_parts(self.ptr, self.len, self.capacity) };
+        zarrbridge_core::pages::result_freed(data);
     }
 }
 
