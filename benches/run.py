@@ -66,6 +66,8 @@ from report import Row, Table, Target, fmt_targets  # noqa: E402
 from reps import OPS, check_chunks, check_equal  # noqa: E402
 
 ALL_CASES = ["a", "a2", "b", "c", "d", "e", "f", "g"]
+BASELINE = "zarrbridge-baseline"  # --baseline: another zarrbridge build, run in a child
+OURS = ["zarrbridge", BASELINE]
 Rep = Callable[[bool], float]  # one timed run; the flag asks it to check its result too
 
 
@@ -338,7 +340,7 @@ OTHERS = ["zarr", "zarr-zarrs", "zarr-fused", "tensorstore", "zarrista"]
 
 
 def case_array(ctx: Ctx, key: str, spec: ArraySpec, data: np.ndarray, data_key: str) -> None:
-    libs = lib_modes(ctx, ["zarrbridge"], ("sync", "async")) + lib_modes(ctx, OTHERS, ("sync",))
+    libs = lib_modes(ctx, OURS, ("sync", "async")) + lib_modes(ctx, OTHERS, ("sync",))
     ref_loc = ctx.dataset(key, spec, data)
     chunks = chunk_objects(ref_loc.path, spec)
     stored = sum(len(c) for c in chunks)
@@ -475,7 +477,7 @@ def case_c(ctx: Ctx) -> None:
     loc = ctx.dataset("c", spec, data)
     coords = spec.chunk_coords()
     assert len(coords) == 2000
-    keys = ["zarrbridge", "zarrbridge-region", *OTHERS]
+    keys = ["zarrbridge", BASELINE, "zarrbridge-region", *OTHERS]
     for mode in ("sync", "async"):
         entries: list[tuple[Row, Rep]] = [
             (
@@ -522,7 +524,7 @@ def case_d(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
     coords = spec.chunk_coords()
     chunks = chunk_objects(loc.path, spec)
     entries: list[tuple[Row, Rep]] = []
-    for lib, mode in lib_modes(ctx, ["zarrbridge", "zarrbridge-batched", *OTHERS], ("async",)):
+    for lib, mode in lib_modes(ctx, [*OURS, "zarrbridge-batched", *OTHERS], ("async",)):
         row = lib_row(lib, mode, nbytes=spec.nbytes)
         if lib.key != "zarrbridge-batched":
             row.label = f"{lib.label} asyncio.gather of {len(coords)} reads"
@@ -817,17 +819,17 @@ def e_notes(
 
 
 def fresh_read(
-    ctx: Ctx, key: str, mode: str, python: str, loc: Location, spec: ArraySpec
+    ctx: Ctx, run: FreshRun, loc: Location, spec: ArraySpec
 ) -> tuple[dict[str, Any] | None, str | None]:
     """Read (a) whole once in a fresh process (``memchild.py``): its figures, or an error."""
     proc = subprocess.run(
         [
-            python,
+            run.python,
             os.path.join(HERE, "memchild.py"),
             "--lib",
-            key,
+            run.child_key,
             "--mode",
-            mode,
+            run.mode,
             "--path",
             loc.path,
             "--threads",
@@ -838,6 +840,7 @@ def fresh_read(
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, **run.env} if run.env else None,
     )
     if proc.returncode != 0:
         return None, (proc.stderr.strip().splitlines() or ["?"])[-1]
@@ -845,19 +848,37 @@ def fresh_read(
     return sample, None
 
 
-def fresh_runs(ctx: Ctx) -> list[tuple[str, str, str, str]]:
-    """(key, mode, label, python) of every library run in fresh processes (cases f, g)."""
-    return [
-        (
-            lib.key,
-            mode,
-            f"{lib.label} {mode}",
-            (lib.python or sys.executable) if isinstance(lib, RemoteLib) else sys.executable,
+@dataclasses.dataclass(frozen=True)
+class FreshRun:
+    """One library in fresh processes (cases f, g): its adapter key there, how to start it."""
+
+    key: str
+    child_key: str
+    mode: str
+    label: str
+    python: str
+    env: dict[str, str] | None = None
+
+
+def fresh_runs(ctx: Ctx) -> list[FreshRun]:
+    runs = []
+    for lib, mode in lib_modes(ctx, OURS, ("sync", "async")) + lib_modes(ctx, OTHERS, ("sync",)):
+        if lib.unavailable():
+            continue
+        remote = isinstance(lib, RemoteLib)
+        runs.append(
+            FreshRun(
+                lib.key,
+                lib.child_key if remote else lib.key,
+                mode,
+                f"{lib.label} {mode}",
+                (lib.python or sys.executable) if remote else sys.executable,
+                lib.env if remote else None,
+            )
         )
-        for lib, mode in lib_modes(ctx, ["zarrbridge"], ("sync", "async"))
-        + lib_modes(ctx, OTHERS, ("sync",))
-        if not lib.unavailable()
-    ] + [("reference", "sync", f"Python loop, {ctx.threads} threads", sys.executable)]
+    label = f"Python loop, {ctx.threads} threads"
+    runs.append(FreshRun("reference", "reference", "sync", label, sys.executable))
+    return runs
 
 
 def case_f(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
@@ -865,11 +886,12 @@ def case_f(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
     runs = fresh_runs(ctx)
     results = []
     log("[f] peak RSS of reading (a) whole, one fresh process per library")
-    for key, mode, label, python in runs:
+    for run in runs:
+        key, mode, label = run.key, run.mode, run.label
         samples = []
         err = None
         for _ in range(max(1, min(ctx.args.repeat, 3))):
-            sample, err = fresh_read(ctx, key, mode, python, loc, spec)
+            sample, err = fresh_read(ctx, run, loc, spec)
             if sample is None:
                 break
             samples.append(sample)
@@ -943,15 +965,15 @@ def case_g(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
     libraries taking turns (round-robin), so drift hits all alike."""
     loc = ctx.dataset("a", spec, data)
     runs = fresh_runs(ctx)
-    seconds: dict[str, list[float]] = {key + ":" + mode: [] for key, mode, _, _ in runs}
+    seconds: dict[str, list[float]] = {f"{run.key}:{run.mode}": [] for run in runs}
     errors: dict[str, str] = {}
     log(f"[g] first read of (a) in a fresh process, {ctx.args.first_n} processes per library")
     for i in range(ctx.args.first_n):
-        for key, mode, _, python in runs:
-            k = f"{key}:{mode}"
+        for run in runs:
+            k = f"{run.key}:{run.mode}"
             if k in errors:
                 continue
-            sample, err = fresh_read(ctx, key, mode, python, loc, spec)
+            sample, err = fresh_read(ctx, run, loc, spec)
             if sample is None:
                 errors[k] = err or "?"
                 continue
@@ -965,8 +987,8 @@ def case_g(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
         "| library | p10 MB/s | p50 MB/s | p90 MB/s | p10 / p50 | min..max MB/s |",
         "|---|---|---|---|---|---|",
     ]
-    for key, mode, label, _ in runs:
-        k = f"{key}:{mode}"
+    for run in runs:
+        k, label = f"{run.key}:{run.mode}", run.label
         if k in errors:
             results.append({"key": k, "label": label, "error": errors[k]})
             lines.append(f"| {label} | error: {errors[k]} | | | | |")
@@ -1374,6 +1396,13 @@ def main(argv: list[str] | None = None) -> int:
         "--no-fused", action="store_true", help="skip the newest zarr-python (Python 3.12 venv)"
     )
     p.add_argument("--first-n", type=int, default=20, help="case (g): fresh processes per library")
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="DIR[:NAME]",
+        help="also run the zarrbridge in DIR (a checkout's python/ with its built extension) "
+        "as 'zarrbridge (NAME)', in a child process, in the same rounds (before/after tables)",
+    )
     args = p.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = set(cases) - set(ALL_CASES)
@@ -1390,6 +1419,16 @@ def main(argv: list[str] | None = None) -> int:
         fused = "not requested (--no-fused / --libs)"
     if wanted is not None:
         libs = {k: v for k, v in libs.items() if k in wanted}
+    if args.baseline:
+        where, _, name = args.baseline.partition(":")
+        libs[BASELINE] = RemoteLib(
+            BASELINE,
+            sys.executable,
+            None,
+            child_key="zarrbridge",
+            env={"PYTHONPATH": os.path.abspath(where)},
+            tag=name or where,
+        )
     threads = len(os.sched_getaffinity(0))
     pools = {1: Pool(1), threads: Pool(threads)}
     work = args.workdir or tempfile.mkdtemp(prefix="zarrbridge-bench-")

@@ -8,7 +8,9 @@ in one run, every figure taken in fresh child processes, the bridges interleaved
 - 2,000 concurrent awaits: ``asyncio.gather`` of 2,000 ``read_chunk`` (first poll off), wall
   time and the event loop thread's CPU time per await;
 - the gather of bench case (d) (512 chunks of 64^3 uint16, zstd 1) against one whole read;
-- cancellation latency (p50/p99) of reads stalled on a FIFO (``measure_async.py``).
+- cancellation latency (p50/p99) of reads stalled on a FIFO (``measure_async.py``);
+- exits with work in flight: a process starts 500 reads (first poll off), lets its loop run
+  5 ms and exits; the share of such processes that crash (non-zero status, e.g. SIGSEGV).
 
 The behaviour tests (torn writes, fork, interpreter exit, trio) are pytest runs:
 ``ZARRBRIDGE_ASYNC_BRIDGE=pyo3-async-runtimes python -m pytest tests/test_async_*.py ...``.
@@ -125,6 +127,21 @@ def case_d(root: Path) -> dict[str, float]:
     return {"gather_ms": statistics.median(g) * 1e3, "whole_ms": statistics.median(w) * 1e3}
 
 
+def case_exit(root: Path) -> dict[str, float]:
+    import zarrbridge as zb
+    from zarrbridge import sync as zbs
+
+    array = zbs.open_array(str(root), "c")
+    coords = coords_of(array)[:500]
+    loop = asyncio.new_event_loop()
+    tasks = [loop.create_task(zb.read_chunk(array, c)) for c in coords]
+    loop.run_until_complete(asyncio.sleep(0.005))
+    for t in tasks:
+        t.add_done_callback(lambda t: None)
+        t._log_destroy_pending = False  # type: ignore[attr-defined]
+    return {"crashed": 0.0}
+
+
 def case_cancel(root: Path) -> dict[str, float]:
     sys.path.insert(0, str(Path(__file__).parent))
     from measure_async import cancel_latency
@@ -138,6 +155,7 @@ CASES = {
     "gather_2000": (case_gather, {"ZARRBRIDGE_FIRST_POLL": "0"}),
     "d_gather_vs_whole": (case_d, {}),
     "cancel": (case_cancel, {}),
+    "exit_in_flight": (case_exit, {"ZARRBRIDGE_FIRST_POLL": "0"}),
 }
 
 
@@ -151,11 +169,13 @@ def child(case: str, bridge: str, root: Path, baseline: str | None) -> dict[str,
         env["ZARRBRIDGE_ASYNC_BRIDGE"] = "native"
     out = subprocess.run(
         [sys.executable, __file__, "--child", case, str(root)],
-        check=True,
+        check=case != "exit_in_flight",
         capture_output=True,
         text=True,
         env=env,
     )
+    if case == "exit_in_flight":
+        return {"crashed": float(out.returncode != 0)}
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -193,7 +213,11 @@ def main() -> None:
     for case in cases:
         summary[case] = {}
         for bridge, runs in results[case].items():
-            summary[case][bridge] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            summary[case][bridge] = {
+                # "crashed": the share of processes; every other figure: the median.
+                k: (statistics.mean if k == "crashed" else statistics.median)(r[k] for r in runs)
+                for k in runs[0]
+            }
             figures = "  ".join(f"{k} {v:.2f}" for k, v in summary[case][bridge].items())
             print(f"{case:22} {bridge:20} {figures}")
     if args.json:
