@@ -1,6 +1,8 @@
-"""Compare the asyncio bridges (``ZARRBRIDGE_ASYNC_BRIDGE=native`` and ``pyo3-async-runtimes``)
-in one run, every figure taken in fresh child processes, the bridges interleaved round by round
-(docs/dev/async-bridge.md holds the results):
+"""Measure the asyncio bridge, and compare it with another build (``--baseline``) or, at commit
+6ca82114 (which still had the switch ``ZARRBRIDGE_ASYNC_BRIDGE``), with the bridge of
+``pyo3-async-runtimes`` (``--bridges native,pyo3-async-runtimes``). Every figure is taken in
+fresh child processes, the rows interleaved round by round (docs/dev/async-bridge.md holds the
+results):
 
 - per-await latency: 2,000 ``read_chunk`` awaits one after another (bench case (c): 16^3 uint8
   chunks, zstd 1, files), with the first-poll fast path on (as shipped) and off
@@ -18,7 +20,8 @@ The behaviour tests (torn writes, fork, interpreter exit, trio) are pytest runs:
 With ``--baseline DIR`` (a checkout's ``python`` directory holding its built extension), that
 build runs too, as a third row, in the cases it can take part in (it has no switches).
 
-Usage: ``python scripts/measure_bridge.py [--rounds 3] [--baseline DIR] [--json out.json]``
+Usage: ``python scripts/measure_bridge.py [--rounds 3] [--baseline DIR] [--bridges native]
+[--json out.json]``
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-BRIDGES = ("native", "pyo3-async-runtimes")
+BRIDGES = ("native",)
 ZSTD1 = {"name": "zstd", "configuration": {"level": 1, "checksum": False}}
 
 
@@ -186,6 +189,7 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--json", default=None)
     parser.add_argument("--baseline", default=None)
+    parser.add_argument("--bridges", default=",".join(BRIDGES))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -196,8 +200,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_data(root)
+        bridges = args.bridges.split(",")
         rows = {
-            c: [*BRIDGES, BASELINE] if args.baseline and not CASES[c][1] else list(BRIDGES)
+            c: [*bridges, BASELINE] if args.baseline and not CASES[c][1] else list(bridges)
             for c in cases
         }
         results: dict[str, dict[str, list[dict[str, float]]]] = {

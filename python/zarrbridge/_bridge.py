@@ -2,8 +2,7 @@
 
 Under asyncio, a native I/O function called with ``callback=port`` (the loop's
 ``CompletionPort``) returns a ``Task`` whose ``future`` the loop's thread resolves when the
-port's socket wakes it (no GIL hand-over per operation; ``crates/zarrbridge-python/src/port.rs``),
-or, with ``ZARRBRIDGE_ASYNC_BRIDGE=pyo3-async-runtimes``, that library's asyncio future.
+port's socket wakes it (no GIL hand-over per operation; ``crates/zarrbridge-python/src/port.rs``).
 Under trio (and on asyncio loops without ``add_reader``), ``callback=cb`` returns a ``Task``
 and later calls ``cb(result, error)`` exactly once from a Rust thread, never after
 ``Task.cancel()``; the callback hands the outcome to the waiting coroutine's loop. A result may
@@ -26,10 +25,7 @@ import sniffio
 
 from zarrbridge import _native, _pystore
 
-__all__ = ["BRIDGE", "run"]
-
-BRIDGE = _native.async_bridge()
-"""The asyncio bridge: ``"native"`` or ``"pyo3-async-runtimes"`` (``ZARRBRIDGE_ASYNC_BRIDGE``)."""
+__all__ = ["run"]
 
 # Callbacks run on Rust threads; at exit, stop them entering an interpreter that is finalising.
 atexit.register(_native.shutdown)
@@ -138,11 +134,8 @@ async def _run_asyncio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     if port is None:
         return await _run_asyncio_callback(loop, fn, args)
     task = fn(*args, callback=port)
-    kind = type(task)
-    if kind is _native.Ready:  # completed in its first poll
+    if type(task) is _native.Ready:  # completed in its first poll
         return task.result()
-    if kind is not _native.Task:  # pyo3-async-runtimes: its future cancels the Rust future
-        return await task
     try:
         return await task.future
     except BaseException:

@@ -26,7 +26,6 @@ __all__ = [
     "Store",
     "Task",
     "array_from_metadata",
-    "async_bridge",
     "create_array",
     "create_group",
     "delete_chunk",
@@ -137,7 +136,6 @@ class CompletionPort:
     def fileno(self) -> int: ...
     def drain(self) -> None: ...
 
-def async_bridge() -> str: ...
 def pool_sizes() -> dict[str, int]: ...
 
 @final

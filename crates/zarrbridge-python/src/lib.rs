@@ -10,7 +10,6 @@ mod buffer;
 mod data;
 mod errors;
 mod handles;
-mod library_bridge;
 mod nodes;
 mod port;
 mod pystore;
@@ -32,7 +31,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::Task>()?;
     m.add_class::<runtime::Ready>()?;
     m.add_class::<port::CompletionPort>()?;
-    m.add_function(wrap_pyfunction!(runtime::async_bridge, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::pool_sizes, m)?)?;
     m.add_class::<store_io::PyValue>()?;
     m.add_function(wrap_pyfunction!(store_io::store_get, m)?)?;

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use pyo3_async_runtimes::TaskLocals;
 use tokio::sync::oneshot;
 use zarrs::storage::byte_range::ByteRangeIterator;
 use zarrs::storage::{
@@ -20,7 +19,6 @@ use zarrs::storage::{
     StorePrefix,
 };
 
-use crate::library_bridge;
 use crate::pystore::{self, stash};
 use crate::runtime::{GilPy, PythonEntry, CALLER_LOOP};
 use crate::store_io::PyValue;
@@ -115,9 +113,6 @@ impl PyAsyncStorage {
         args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>> + Send,
         convert: impl for<'py> FnOnce(&Bound<'py, PyAny>) -> Result<T, StorageError> + Send,
     ) -> Result<T, StorageError> {
-        if let Some(locals) = library_bridge::current_locals() {
-            return self.call_library(&locals, function, args, convert).await;
-        }
         let (sender, receiver) = oneshot::channel();
         let handle = {
             let Some(_entry) = PythonEntry::acquire() else {
@@ -157,36 +152,6 @@ impl PyAsyncStorage {
             let converted = convert(result.bind(py));
             // Released while the GIL is held (taking it again costs a hand-over).
             drop((result, guard));
-            converted
-        })
-    }
-
-    /// `call` for an operation awaited through `pyo3-async-runtimes`: its `into_future` runs
-    /// the coroutine on the caller's loop.
-    async fn call_library<T>(
-        &self,
-        locals: &TaskLocals,
-        function: &str,
-        args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>> + Send,
-        convert: impl for<'py> FnOnce(&Bound<'py, PyAny>) -> Result<T, StorageError> + Send,
-    ) -> Result<T, StorageError> {
-        let awaiting = {
-            let Some(_entry) = PythonEntry::acquire() else {
-                return Err(StorageError::Other("the interpreter is exiting".into()));
-            };
-            Python::attach(|py| {
-                let coroutine = pystore::glue(py)?.getattr(function)?.call1(args(py)?)?;
-                library_bridge::await_coroutine(locals, coroutine)
-            })
-            .map_err(stash)?
-        };
-        let result = awaiting.await.map_err(stash)?;
-        let Some(_entry) = PythonEntry::acquire() else {
-            return Err(StorageError::Other("the interpreter is exiting".into()));
-        };
-        Python::attach(move |py| {
-            let converted = convert(result.bind(py));
-            drop(result);
             converted
         })
     }

@@ -1,8 +1,7 @@
 //! The tokio runtime, and the ways a Python call waits for Rust work: blocking (GIL released,
-//! Ctrl-C honoured); for asyncio, through the loop's completion port (`port.rs`), or the
-//! asyncio future of `pyo3-async-runtimes` when `ZARRBRIDGE_ASYNC_BRIDGE` selects it; for trio
-//! (and loops without `add_reader`), through a completion callback. See
-//! docs/dev/async-bridge.md for why and for the figures.
+//! Ctrl-C honoured); for asyncio, through the loop's completion port (`port.rs`); for trio (and
+//! loops without `add_reader`), through a completion callback. docs/dev/async-bridge.md says
+//! why this and not `pyo3-async-runtimes`, with the figures.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -12,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
@@ -20,7 +19,6 @@ use tokio::runtime::{Handle, Runtime};
 use zarrbridge_core::{compute, PerProcess};
 
 use crate::errors::to_pyerr;
-use crate::library_bridge;
 use crate::port::{CompletionPort, PortInner, Slot};
 
 /// How often a blocking call looks for pending signals (Ctrl-C).
@@ -100,43 +98,8 @@ tokio::task_local! {
     pub static CALLER_LOOP: CallerLoop;
 }
 
-/// Which bridge delivers asyncio results (`ZARRBRIDGE_ASYNC_BRIDGE`, read once).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Bridge {
-    /// The completion port (the default).
-    Native,
-    /// `pyo3_async_runtimes::generic::future_into_py_with_locals`, and its `into_future` for
-    /// Python store coroutines.
-    Library,
-}
-
-fn bridge() -> PyResult<Bridge> {
-    static BRIDGE: OnceLock<Result<Bridge, String>> = OnceLock::new();
-    BRIDGE
-        .get_or_init(
-            || match std::env::var("ZARRBRIDGE_ASYNC_BRIDGE").as_deref() {
-                Err(_) | Ok("" | "native") => Ok(Bridge::Native),
-                Ok("pyo3-async-runtimes") => Ok(Bridge::Library),
-                Ok(other) => Err(format!(
-                "ZARRBRIDGE_ASYNC_BRIDGE={other:?}: expected \"native\" or \"pyo3-async-runtimes\""
-            )),
-            },
-        )
-        .clone()
-        .map_err(PyValueError::new_err)
-}
-
-/// The asyncio bridge in use: `"native"` or `"pyo3-async-runtimes"`.
-#[pyfunction]
-pub fn async_bridge() -> PyResult<&'static str> {
-    Ok(match bridge()? {
-        Bridge::Native => "native",
-        Bridge::Library => "pyo3-async-runtimes",
-    })
-}
-
 /// Whether async calls are polled once on the caller's thread first (`ZARRBRIDGE_FIRST_POLL=0`
-/// turns it off, to measure a bridge on its own; read once).
+/// turns it off, to measure the bridge on its own: `scripts/measure_bridge.py`; read once).
 fn first_poll_enabled() -> bool {
     static ENABLED: OnceLock<bool> = OnceLock::new();
     *ENABLED.get_or_init(|| std::env::var("ZARRBRIDGE_FIRST_POLL").as_deref() != Ok("0"))
@@ -277,9 +240,6 @@ where
         return Ready(Mutex::new(Some(outcome))).into_py_any(py);
     }
     match port {
-        Some(_) if bridge()? == Bridge::Library => {
-            library_bridge::future_into_py(py, async move { fut.await.map_err(to_pyerr) })
-        }
         Some(port) => {
             let slot = port.slot(py)?;
             let done = slot.clone();
