@@ -47,7 +47,7 @@ def expected(cores: int) -> dict[str, int]:
     return {
         "cores": cores,
         "compute_threads": cores,
-        "io_threads": max(cores // 4, 1),
+        "io_threads": max(cores // 4, 2),
         "file_io_concurrency": min(max(4 * cores, 16), 256),
         "chunk_concurrency": max(4 * cores, 64),
     }
