@@ -83,7 +83,10 @@ mod tests {
         for cores in CORES {
             let s = Sizing::for_cores(cores);
             let runnable = s.compute_threads + s.io_threads;
-            assert!(runnable <= cores + (cores / 4).max(2), "{cores} cores: {s:?}");
+            assert!(
+                runnable <= cores + (cores / 4).max(2),
+                "{cores} cores: {s:?}"
+            );
         }
     }
 

@@ -239,54 +239,50 @@ where
         let outcome = result.map_err(to_pyerr).and_then(|v| v.into_py_any(py));
         return Ready(Mutex::new(Some(outcome))).into_py_any(py);
     }
-    match port {
-        Some(port) => {
-            let slot = port.slot(py)?;
-            let done = slot.clone();
-            let task = handle.spawn(async move {
-                let result = fut.await;
-                port.complete(
-                    done,
-                    Box::new(move |py| result.map_err(to_pyerr).and_then(|v| v.into_py_any(py))),
-                );
-            });
-            Task {
-                handle: task.abort_handle(),
-                pid: std::process::id(),
-                slot: Some(slot),
-            }
-            .into_py_any(py)
+    if let Some(port) = port {
+        let slot = port.slot(py)?;
+        let done = slot.clone();
+        let task = handle.spawn(async move {
+            let result = fut.await;
+            port.complete(
+                done,
+                Box::new(move |py| result.map_err(to_pyerr).and_then(|v| v.into_py_any(py))),
+            );
+        });
+        return Task {
+            handle: task.abort_handle(),
+            pid: std::process::id(),
+            slot: Some(slot),
         }
-        None => {
-            // Released under the GIL even when the task is aborted (see `GilPy`).
-            let callback = GilPy::new(callback);
-            let task = handle.spawn(async move {
-                let result = fut.as_mut().await;
-                let caller = fut.as_mut().take_value();
-                let Some(_entry) = PythonEntry::acquire() else {
-                    return;
-                };
-                let _ = Python::try_attach(move |py| {
-                    let args = match result.map_err(to_pyerr).and_then(|v| v.into_py_any(py)) {
-                        Ok(value) => (value, py.None()),
-                        Err(err) => (py.None(), err.into_value(py).into_any()),
-                    };
-                    if let Err(err) = callback.bind(py).call1(args) {
-                        err.write_unraisable(py, None);
-                    }
-                    // Released here, while the GIL is held: taking it again just to drop them
-                    // would wait for the event loop's thread to hand it over.
-                    drop((caller, callback));
-                });
-            });
-            Task {
-                handle: task.abort_handle(),
-                pid: std::process::id(),
-                slot: None,
-            }
-            .into_py_any(py)
-        }
+        .into_py_any(py);
     }
+    // Released under the GIL even when the task is aborted (see `GilPy`).
+    let callback = GilPy::new(callback);
+    let task = handle.spawn(async move {
+        let result = fut.as_mut().await;
+        let caller = fut.as_mut().take_value();
+        let Some(_entry) = PythonEntry::acquire() else {
+            return;
+        };
+        let _ = Python::try_attach(move |py| {
+            let args = match result.map_err(to_pyerr).and_then(|v| v.into_py_any(py)) {
+                Ok(value) => (value, py.None()),
+                Err(err) => (py.None(), err.into_value(py).into_any()),
+            };
+            if let Err(err) = callback.bind(py).call1(args) {
+                err.write_unraisable(py, None);
+            }
+            // Released here, while the GIL is held: taking it again just to drop them would
+            // wait for the event loop's thread to hand it over.
+            drop((caller, callback));
+        });
+    });
+    Task {
+        handle: task.abort_handle(),
+        pid: std::process::id(),
+        slot: None,
+    }
+    .into_py_any(py)
 }
 
 /// The outcome of an async call that completed in its first poll: `result()` returns its value
