@@ -77,7 +77,8 @@ def _open_port(loop: asyncio.AbstractEventLoop) -> _native.CompletionPort | None
     key = id(loop)
     try:
         ref = weakref.ref(loop, lambda _: (_PORTS.pop(key, None), _LOOP_REFS.pop(key, None)))
-    except TypeError:  # a loop without weak references: no port, callbacks
+    except TypeError:  # a loop without weak references: callbacks (a later loop that reuses
+        _PORTS[key] = None  # this id gets callbacks too: slower, still correct)
         return None
     port: _native.CompletionPort | None = _native.CompletionPort(ref, _Submitter(ref))
     try:
