@@ -1,4 +1,4 @@
-"""Case (g): variable-length strings — 10^6 short names and 10^5 long texts, write and read.
+"""Case (s): variable-length strings — 10^6 short names and 10^5 long texts, write and read.
 
 Zarr v3 ``string`` (``vlen-utf8``, then zstd level 1), one dimension, 10 chunks. Every writer
 gets a numpy ``StringDType`` array (zarrbridge also an object array); readers return what they
@@ -240,7 +240,7 @@ def _rows_construct(data: np.ndarray, nbytes: int) -> list[tuple[Row, Rep]]:
     """Ways of making a StringDType array from (offsets, UTF-8 bytes) already in memory."""
     import zarrbridge as zb
 
-    arr = zb.sync.create_array("memory://bench-g-construct", "a", shape=data.shape, dtype=str)
+    arr = zb.sync.create_array("memory://bench-s-construct", "a", shape=data.shape, dtype=str)
     zb.sync.write_region(arr, ..., data)
     buf = zb.sync.read_region_arrow(arr)  # the decoded values, owned by Rust
 
@@ -292,7 +292,7 @@ def _rows_construct(data: np.ndarray, nbytes: int) -> list[tuple[Row, Rep]]:
     return out
 
 
-def case_g(ctx: Any, run_table: Callable[[Any, Table, list[tuple[Row, Rep]]], Table]) -> None:
+def case_s(ctx: Any, run_table: Callable[[Any, Table, list[tuple[Row, Rep]]], Table]) -> None:
     quick = ctx.args.quick
     datasets = [
         ("names", names(10**5 if quick else 10**6), 10**4 if quick else 10**5),
@@ -302,18 +302,18 @@ def case_g(ctx: Any, run_table: Callable[[Any, Table, list[tuple[Row, Rep]]], Ta
     for name, data, chunk in datasets:
         n, nbytes = len(data), utf8_bytes(data)
         desc = f"{n:,} strings ({nbytes / 1e6:.1f} MB of UTF-8), chunks of {chunk:,}, zstd 1"
-        work = os.path.join(ctx.work, f"g-{name}")
+        work = os.path.join(ctx.work, f"s-{name}")
         os.makedirs(work, exist_ok=True)
         reference = os.path.join(work, "reference")
         zarr_python_writer(None)(reference, data, chunk)()
         tables = [
-            (f"g-write-{name}", f"write {name} — {desc}", _rows_write(work, data, chunk, nbytes)),
-            (f"g-read-{name}", f"read {name} written by zarr-python — {desc}", _rows_read(reference, data, nbytes)),
+            (f"s-write-{name}", f"write {name} — {desc}", _rows_write(work, data, chunk, nbytes)),
+            (f"s-read-{name}", f"read {name} written by zarr-python — {desc}", _rows_read(reference, data, nbytes)),
         ]  # fmt: skip
         if name == "names":
             tables.append(
                 (
-                    "g-numpy",
+                    "s-numpy",
                     f"a numpy StringDType array from decoded (offsets, UTF-8 bytes) — {desc}",
                     _rows_construct(data, nbytes),
                 )
@@ -335,5 +335,5 @@ def case_g(ctx: Any, run_table: Callable[[Any, Table, list[tuple[Row, Rep]]], Ta
         shutil.rmtree(work, ignore_errors=True)
     for key, ratio in ratios.items():
         ctx.targets.append(
-            Target("g", f"{key}: zarrbridge >= 5x zarr-python", ratio >= 5, f"{ratio:.1f}x")
+            Target("s", f"{key}: zarrbridge >= 5x zarr-python", ratio >= 5, f"{ratio:.1f}x")
         )

@@ -3,7 +3,8 @@
 Only the Python package uses this module. Every I/O function takes a trailing ``callback``:
 with ``callback=None`` it runs to completion with the GIL released and returns its result;
 otherwise it returns a :class:`Task` at once and later calls ``callback(result, error)`` exactly
-once from a Rust thread (never after ``Task.cancel()``).
+once from a Rust thread (never after ``Task.cancel()``), or, with a :class:`CompletionPort`,
+resolves ``Task.future`` on the port's loop (``_bridge`` says more).
 """
 
 import sys
@@ -17,6 +18,7 @@ from typing_extensions import Buffer
 __all__ = [
     "ArrayHandle",
     "Bytes",
+    "CompletionPort",
     "Delivery",
     "GroupHandle",
     "IoStats",
@@ -42,6 +44,7 @@ __all__ = [
     "open_array",
     "open_group",
     "open_node",
+    "pool_sizes",
     "read_chunk",
     "read_chunks",
     "read_coalescing",
@@ -69,7 +72,7 @@ __all__ = [
 store: ModuleType
 exceptions: ModuleType
 
-_Callback: TypeAlias = Callable[[Any, BaseException | None], None]
+_Callback: TypeAlias = Callable[[Any, BaseException | None], None] | CompletionPort
 # numpy arrays only satisfy the Buffer protocol for type checkers from Python 3.12 on.
 _BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
 _Selection: TypeAlias = tuple[int | slice | EllipsisType, ...]
@@ -176,6 +179,17 @@ class VlenBuffer:
 @final
 class Task:
     def cancel(self) -> None: ...
+    @property
+    def future(self) -> Any: ...
+
+@final
+class CompletionPort:
+    """Where operations started from one asyncio loop report back (``_bridge``)."""
+    def __new__(cls, event_loop: Any, submitter: Any) -> CompletionPort: ...
+    def fileno(self) -> int: ...
+    def drain(self) -> None: ...
+
+def pool_sizes() -> dict[str, int]: ...
 
 @final
 class Ready:

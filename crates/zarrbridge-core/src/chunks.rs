@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::byte_len;
 use crate::pipeline::{
-    codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer, ExternalBuffer,
-    CHUNK_CONCURRENCY,
+    chunk_concurrency, codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer,
+    ExternalBuffer,
 };
 pub use crate::values::{Values, VlenValues, WriteData};
 use crate::vlen;
@@ -132,7 +132,7 @@ pub async fn read_chunks(array: &ArrayHandle, coords: &[Vec<u64>]) -> Result<Vec
     let options = codec_options(coords.len());
     futures::stream::iter(coords.iter().cloned())
         .map(|c| read_one(array, c, None, options, coords.len()))
-        .buffered(CHUNK_CONCURRENCY)
+        .buffered(chunk_concurrency())
         .try_collect()
         .await
 }
@@ -224,7 +224,7 @@ pub async fn write_chunks<D: Into<Values>>(
         .map(|(c, d)| write_one(array, c, d, options, count))
         .collect();
     futures::stream::iter(writes)
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }

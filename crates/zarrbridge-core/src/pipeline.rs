@@ -23,8 +23,12 @@ use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
 use crate::shards::{PartRead, ShardReads};
 use crate::store::{InPlace, Store};
 
-/// How many chunks one operation keeps in flight (fetching or decoding).
-pub(crate) const CHUNK_CONCURRENCY: usize = 64;
+/// How many chunks one operation keeps in flight (fetching or decoding; see [`Sizing`]).
+///
+/// [`Sizing`]: crate::sizing::Sizing
+pub(crate) fn chunk_concurrency() -> usize {
+    crate::sizing::sizing().chunk_concurrency
+}
 
 /// Chunk files up to this size are read by the compute job that decodes them (see
 /// [`read_into`]); larger ones through tokio's blocking pool.
@@ -46,32 +50,6 @@ pub unsafe trait ExternalBuffer: Send + Sync + 'static {
     }
 }
 
-/// Results from this size up are backed by transparent huge pages where the system allows it
-/// (as numpy does): faulting in a large fresh buffer 4 KiB at a time costs about as much as
-/// decoding into it.
-const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
-
-fn advise_huge_pages(vec: &mut Vec<u8>) {
-    #[cfg(target_os = "linux")]
-    if vec.capacity() >= HUGE_PAGE_THRESHOLD {
-        const HUGE: usize = 2 << 20;
-        let start = vec.as_mut_ptr() as usize;
-        let aligned = start.next_multiple_of(HUGE);
-        let end = (start + vec.capacity()) / HUGE * HUGE;
-        if end > aligned {
-            // SAFETY: the range lies inside the Vec's allocation; MADV_HUGEPAGE only changes
-            // how the kernel backs it, never its contents. Failure (no THP) is harmless.
-            unsafe {
-                libc::madvise(
-                    aligned as *mut libc::c_void,
-                    end - aligned,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-}
-
 /// The destination of one read, shared by its compute jobs. Each job writes a disjoint region;
 /// the memory lives until the last job lets go, even if the read is cancelled.
 pub(crate) struct SharedOut {
@@ -89,8 +67,7 @@ impl SharedOut {
     /// [`SharedOut::into_vec`].
     #[must_use]
     pub(crate) fn owned(len: usize) -> Arc<Self> {
-        let mut vec = Vec::with_capacity(len);
-        advise_huge_pages(&mut vec);
+        let mut vec = crate::pages::new_result(len);
         let spare = vec.spare_capacity_mut();
         // SAFETY: the Vec's heap memory does not move when the Vec is moved into `owner`, and
         // it lives as long as `self`; only disjoint regions are written through the cells.
@@ -399,7 +376,7 @@ pub(crate) async fn read_into(
             }
             .boxed())
         })
-        .try_buffer_unordered(CHUNK_CONCURRENCY)
+        .try_buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
 }
@@ -464,7 +441,7 @@ pub(crate) async fn write_from(
                 written
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
 }

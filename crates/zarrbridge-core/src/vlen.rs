@@ -15,7 +15,7 @@ use crate::compute::{compute_part, spawn_compute};
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::byte_len;
-use crate::pipeline::{chunks_touching, codec_options, fetch_then, CHUNK_CONCURRENCY};
+use crate::pipeline::{chunk_concurrency, chunks_touching, codec_options, fetch_then};
 use crate::values::VlenValues;
 
 /// A guess at the decoded size of one element, for sizing compute jobs (see
@@ -150,7 +150,7 @@ pub(crate) async fn read(array: &ArrayHandle, target: &ArraySubset) -> Result<Vl
                 take(&slot)
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await?;
     let shape = target.shape().to_vec();
@@ -201,7 +201,7 @@ pub(crate) async fn write(
                 }
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
 }

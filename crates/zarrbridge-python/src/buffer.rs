@@ -18,7 +18,7 @@ use zarrbridge_core::{
 
 use crate::errors::check;
 
-use crate::runtime::PythonEntry;
+use crate::gil::PythonEntry;
 use crate::vlen::{values_from, VlenBuffer};
 
 /// Decoded elements owned by Rust, shown to Python through the buffer protocol with their
@@ -44,7 +44,8 @@ unsafe impl Sync for NdBuffer {}
 impl Drop for NdBuffer {
     fn drop(&mut self) {
         // SAFETY: the parts came from a Vec in `from_vec` and were never freed.
-        drop(unsafe { Vec::from_raw_parts(self.ptr, self.len, self.capacity) });
+        let data = unsafe { Vec::from_raw_parts(self.ptr, self.len, self.capacity) };
+        zarrbridge_core::pages::result_freed(data);
     }
 }
 

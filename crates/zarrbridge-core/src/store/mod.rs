@@ -30,14 +30,18 @@ use crate::per_process::PerProcess;
 /// on a tokio blocking thread, and once queued there a cancelled operation still runs later
 /// (a cancelled write could then land after a newer one). So operations wait for a permit
 /// here, where cancelling drops them before they start, and no more go on than the runtime
-/// has blocking threads for. This also bounds the files open at once.
-pub const FILE_IO_CONCURRENCY: usize = 32;
+/// has blocking threads for. This also bounds the files open at once. The number follows the
+/// machine ([`Sizing::file_io_concurrency`](crate::sizing::Sizing::file_io_concurrency)).
+#[must_use]
+pub fn file_io_concurrency() -> usize {
+    crate::sizing::sizing().file_io_concurrency
+}
 
-/// The permits of [`FILE_IO_CONCURRENCY`]; per process, since a forked child must not inherit
+/// The permits of [`file_io_concurrency`]; per process, since a forked child must not inherit
 /// permits held by the parent's operations.
 fn file_io_gate() -> &'static tokio::sync::Semaphore {
     static GATE: PerProcess<tokio::sync::Semaphore> = PerProcess::new();
-    GATE.get_or_init(|| tokio::sync::Semaphore::new(FILE_IO_CONCURRENCY))
+    GATE.get_or_init(|| tokio::sync::Semaphore::new(file_io_concurrency()))
 }
 
 /// What a store is, as the user declared it. Serialises to a small JSON object.
@@ -258,7 +262,7 @@ pub struct Store {
     pub(crate) decl: Arc<StoreDecl>,
     pub(crate) storage: AsyncReadableWritableListableStorage,
     redactor: Redactor,
-    /// Whether operations wait for a [`FILE_IO_CONCURRENCY`] permit.
+    /// Whether operations wait for a [`file_io_concurrency`] permit.
     gated: bool,
     /// The file store itself, for reads made on a caller's own thread (see [`Store::get`]).
     local: Option<Arc<LocalFileSystem>>,
@@ -386,7 +390,7 @@ impl Store {
         self.decl.url()
     }
 
-    /// Wait until this store may start an operation (see [`FILE_IO_CONCURRENCY`]).
+    /// Wait until this store may start an operation (see [`file_io_concurrency`]).
     pub(crate) async fn permit(&self) -> Result<Option<tokio::sync::SemaphorePermit<'static>>> {
         if !self.gated {
             return Ok(None);
