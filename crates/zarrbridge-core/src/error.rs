@@ -48,6 +48,10 @@ pub enum Error {
     /// The store failed (I/O, permissions, network).
     #[error("{0}")]
     Store(String),
+    /// An operation would need more memory at once than it may take (see [`crate::limits`]):
+    /// refused before anything is allocated.
+    #[error("{0}")]
+    Resource(String),
 }
 
 /// Result alias of the core crate.

@@ -18,6 +18,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::Unsupported(_) => "UnsupportedError",
         Error::Codec(_) => "CodecError",
         Error::Store(_) => "StoreError",
+        Error::Resource(_) => "ResourceError",
     }
 }
 
