@@ -151,6 +151,8 @@ def store_get_ranges(
     key: str,
     ranges: Sequence[tuple[int | None, int | None]],
     callback: _Callback | None = None,
+    *,
+    past_end_is_empty: bool = False,
 ) -> list[Bytes] | Task | None: ...
 def store_put(
     store: Store, key: str, data: _BufferLike, callback: _Callback | None = None

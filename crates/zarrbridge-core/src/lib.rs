@@ -10,6 +10,7 @@ pub mod error;
 mod fast;
 pub mod handle;
 mod io;
+pub mod limits;
 pub mod ndcopy;
 pub mod node;
 pub mod path;

@@ -2,12 +2,13 @@
 //! from it. Everything below this module sees only `Store`.
 
 mod cloud;
+mod file;
+mod file_traits;
 mod missing_bucket;
 mod raw;
 mod redact;
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -15,7 +16,6 @@ pub use cloud::{CloudDecl, RetrySpec, Service};
 pub use raw::{KeyMeta, Listing};
 pub use redact::Redactor;
 
-use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::ObjectStore;
 use serde_json::{json, Value};
@@ -24,12 +24,16 @@ use zarrs_object_store::AsyncObjectStore;
 
 use crate::error::{Error, Result};
 use crate::per_process::PerProcess;
+use file::FileStore;
+use file_traits::FileStorage;
 
-/// File operations in flight at once, per process. `object_store`'s file store runs each one
-/// on a tokio blocking thread, and once queued there a cancelled operation still runs later
-/// (a cancelled write could then land after a newer one). So operations wait for a permit
-/// here, where cancelling drops them before they start, and no more go on than the runtime
-/// has blocking threads for. This also bounds the files open at once.
+/// File operations in flight at once, per process. Each runs on a tokio blocking thread, and
+/// once queued there a cancelled operation still runs later (a cancelled write could then land
+/// after a newer one). So operations wait for a permit here, where cancelling drops them before
+/// they start, and no more go on than the runtime has blocking threads for. This also bounds
+/// the files open at once. A started operation holds its permit until it ends, and none can
+/// wait forever (the file store reads only regular files, see [`file`]), so the permits cannot
+/// all be pinned.
 pub const FILE_IO_CONCURRENCY: usize = 32;
 
 /// The permits of [`FILE_IO_CONCURRENCY`]; per process, since a forked child must not inherit
@@ -236,7 +240,7 @@ fn normalise_dir(path: &Path) -> PathBuf {
 pub(crate) enum InPlace {
     /// The value, or `None` for an absent key.
     Read(Option<bytes::Bytes>),
-    /// Not a small regular file: read it through the async path.
+    /// Not read here (a larger value, or not a file store): read it through the async path.
     NotHere,
 }
 
@@ -251,10 +255,9 @@ pub struct Store {
     decl: Arc<StoreDecl>,
     storage: AsyncReadableWritableListableStorage,
     redactor: Redactor,
-    /// Whether operations wait for a [`FILE_IO_CONCURRENCY`] permit.
-    gated: bool,
-    /// The file store itself, for reads made on a caller's own thread (see [`Store::get`]).
-    local: Option<Arc<LocalFileSystem>>,
+    /// For a file store, the store itself: the library's operations call it directly, on
+    /// tokio's blocking pool or in place (see [`Store::on_file`], [`Store::get_now`]).
+    file: Option<Arc<FileStore>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -274,13 +277,7 @@ impl Store {
                 std::fs::create_dir_all(root).map_err(|e| {
                     Error::Store(format!("cannot create store root {}: {e}", root.display()))
                 })?;
-                let local = Arc::new(
-                    LocalFileSystem::new_with_prefix(root)
-                        .map_err(|e| Error::Store(e.to_string()))?,
-                );
-                let mut store = Self::with_object_store(decl.clone(), local.clone());
-                store.local = Some(local);
-                return Ok(store);
+                return Ok(Self::over_files(decl.clone()));
             }
             StoreDecl::Memory { name } => {
                 let mut registry = memory_registry()
@@ -299,19 +296,34 @@ impl Store {
     }
 
     /// A store over an object store built elsewhere (so its connection pool is shared), with
-    /// the declaration it was built from.
+    /// the declaration it was built from. A file store is rebuilt from its declaration
+    /// instead: `object_store`'s `LocalFileSystem` follows links out of the root.
     #[must_use]
     pub fn with_object_store(decl: StoreDecl, object_store: Arc<dyn ObjectStore>) -> Self {
         let object_store: Arc<dyn ObjectStore> = match decl {
             StoreDecl::Cloud(_) => Arc::new(missing_bucket::MissingBucketIsAnError(object_store)),
+            StoreDecl::File { .. } => return Self::over_files(decl),
             _ => object_store,
         };
         Self {
-            gated: matches!(decl, StoreDecl::File { .. }),
-            local: None,
+            file: None,
             redactor: decl.redactor(),
             decl: Arc::new(decl),
             storage: Arc::new(AsyncObjectStore::new(object_store)),
+        }
+    }
+
+    /// A file store (the root is made on the first write if it is missing).
+    fn over_files(decl: StoreDecl) -> Self {
+        let StoreDecl::File { root } = &decl else {
+            unreachable!("only file declarations have a root");
+        };
+        let file = Arc::new(FileStore::new(root.clone()));
+        Self {
+            storage: Arc::new(FileStorage(file.clone())),
+            file: Some(file),
+            redactor: Redactor::default(),
+            decl: Arc::new(decl),
         }
     }
 
@@ -320,8 +332,7 @@ impl Store {
     #[must_use]
     pub fn with_storage(label: String, storage: AsyncReadableWritableListableStorage) -> Self {
         Self {
-            gated: false,
-            local: None,
+            file: None,
             redactor: Redactor::default(),
             decl: Arc::new(StoreDecl::External { label }),
             storage,
@@ -366,82 +377,91 @@ impl Store {
         self.decl.url()
     }
 
-    /// Wait until this store may start an operation (see [`FILE_IO_CONCURRENCY`]).
-    async fn permit(&self) -> Result<Option<tokio::sync::SemaphorePermit<'static>>> {
-        if !self.gated {
-            return Ok(None);
+    /// A file store's error, naming the store and the key.
+    fn file_error(&self, key: &str, err: Error) -> Error {
+        match err {
+            Error::Store(msg) => Error::Store(format!("{} (key {key:?}): {msg}", self.url())),
+            other => other,
         }
+    }
+
+    /// Run a file store operation on tokio's blocking pool, once a [`FILE_IO_CONCURRENCY`]
+    /// permit is free (waiting for it can be cancelled; the operation holds it until it ends).
+    pub(crate) async fn on_file<T: Send + 'static>(
+        &self,
+        file: &Arc<FileStore>,
+        key: &str,
+        job: impl FnOnce(&FileStore) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let permit = file_io_gate()
             .acquire()
             .await
             .map_err(|e| Error::Store(format!("file I/O gate: {e}")))?;
-        Ok(Some(permit))
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job(&file)
+        })
+        .await
+        .map_err(|e| Error::Store(format!("a file operation failed: {e}")))?
+        .map_err(|e| self.file_error(key, e))
     }
 
     /// Read a whole value; `None` when the key is absent.
     pub async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
-        let budget = crate::compute::in_place_budget();
-        if let (Some(local), true) = (&self.local, budget > 0) {
-            if let InPlace::Read(found) = self.read_in_place(local, key, budget)? {
-                return Ok(found);
+        let store_key = store_key(key)?;
+        if let Some(file) = &self.file {
+            let budget = crate::compute::in_place_budget();
+            if budget > 0 {
+                if let InPlace::Read(found) = self.get_now(key, budget)? {
+                    return Ok(found);
+                }
             }
+            let owned = key.to_string();
+            return self.on_file(file, key, move |f| f.get(&owned)).await;
         }
-        let _permit = self.permit().await?;
         self.storage
-            .get(&store_key(key)?)
+            .get(&store_key)
             .await
             .map_err(|e| self.io_error(key, e))
     }
 
-    /// For a file store, read `key` on this thread if it is a regular file of at most `limit`
-    /// bytes (or absent); `None` when that cannot be done here (another kind of store, a
-    /// special file that could stall, a larger file): use [`Store::get`]. Compute jobs use it
-    /// to read a chunk and decode it in one go, with no hop through tokio's blocking pool.
+    /// For a file store, read `key` on this thread if it holds at most `limit` bytes (or is
+    /// absent); `NotHere` when that cannot be done here (another kind of store, a larger
+    /// value): use [`Store::get`]. Compute jobs use it to read a chunk and decode it in one
+    /// go, with no hop through tokio's blocking pool; blocking calls and an event loop's first
+    /// poll use it within their budgets. Nothing here can stall: the file store opens files
+    /// without blocking and reads only regular ones.
     pub(crate) fn get_now(&self, key: &str, limit: usize) -> Result<InPlace> {
-        match &self.local {
-            Some(local) => self.read_in_place(local, key, limit),
-            None => Ok(InPlace::NotHere),
-        }
+        let Some(file) = &self.file else {
+            return Ok(InPlace::NotHere);
+        };
+        let found = match file.open(key) {
+            Ok(None) => None,
+            Ok(Some(value)) if value.len <= limit as u64 => Some(value.read_all(key)),
+            Ok(Some(_)) => return Ok(InPlace::NotHere),
+            Err(e) => Some(Err(e)),
+        };
+        found
+            .transpose()
+            .map(InPlace::Read)
+            .map_err(|e| self.file_error(key, e))
     }
 
     /// Whether [`Store::get_now`] can read this store's values.
     pub(crate) fn reads_now(&self) -> bool {
-        self.local.is_some()
+        self.file.is_some()
     }
 
-    /// On a thread with an in-place budget (a blocking call's own, or an event loop's for a
-    /// first poll), read a regular file within the budget in place instead of hopping to
-    /// tokio's blocking pool and back (the same file `object_store` reads). `NotHere`: leave
-    /// it to the async path. Only what cannot stall is read in place: `stat` never blocks, whereas
-    /// opening a FIFO or reading a special file can wait forever, and the caller's thread must
-    /// stay free to notice Ctrl-C.
-    fn read_in_place(&self, local: &LocalFileSystem, key: &str, budget: usize) -> Result<InPlace> {
-        store_key(key)?;
-        let failed =
-            |e: &dyn std::fmt::Display| Error::Store(format!("{} (key {key:?}): {e}", self.url()));
-        let path = local
-            .path_to_filesystem(&object_store::path::Path::from(key))
-            .map_err(|e| failed(&e))?;
-        match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() && meta.len() <= budget as u64 => {}
-            Ok(meta) if meta.is_dir() => return Ok(InPlace::Read(None)),
-            Ok(_) => return Ok(InPlace::NotHere),
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(InPlace::Read(None)),
-            Err(e) => return Err(failed(&e)),
-        }
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(InPlace::Read(Some(bytes.into()))),
-            // Deleted between stat and read.
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(InPlace::Read(None)),
-            Err(e) => Err(failed(&e)),
-        }
-    }
-
-    /// Write a whole value (atomically for file stores: `object_store` writes a temporary file
-    /// and renames it into place).
+    /// Write a whole value (atomically for file stores: a temporary file renamed into place).
     pub async fn set(&self, key: &str, value: bytes::Bytes) -> Result<()> {
         let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
+        if let Some(file) = &self.file {
+            let owned = key.to_string();
+            return self
+                .on_file(file, key, move |f| f.set(&owned, &value))
+                .await;
+        }
         let mut attempts = 0;
         loop {
             match self.storage.set(&store_key, value.clone()).await {
@@ -465,9 +485,13 @@ impl Store {
 
     /// Erase a key; erasing an absent key is not an error.
     pub async fn erase(&self, key: &str) -> Result<()> {
-        let _permit = self.permit().await?;
+        let store_key = store_key(key)?;
+        if let Some(file) = &self.file {
+            let owned = key.to_string();
+            return self.on_file(file, key, move |f| f.erase(&owned)).await;
+        }
         self.storage
-            .erase(&store_key(key)?)
+            .erase(&store_key)
             .await
             .map_err(|e| self.io_error(key, e))
     }
@@ -475,7 +499,12 @@ impl Store {
     /// Erase every key below `prefix` (`""` or ending in `/`).
     pub(crate) async fn erase_prefix(&self, prefix: &str) -> Result<()> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
-        let _permit = self.permit().await?;
+        if let Some(file) = &self.file {
+            let owned = prefix.to_string();
+            return self
+                .on_file(file, prefix, move |f| f.erase_prefix(&owned))
+                .await;
+        }
         self.storage
             .erase_prefix(&key)
             .await
@@ -485,7 +514,13 @@ impl Store {
     /// The child prefixes directly below `prefix` (each ending in `/`).
     pub(crate) async fn list_dir(&self, prefix: &str) -> Result<Vec<String>> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::Store(e.to_string()))?;
-        let _permit = self.permit().await?;
+        if let Some(file) = &self.file {
+            let owned = prefix.to_string();
+            let (_, prefixes) = self
+                .on_file(file, prefix, move |f| f.list_dir(&owned))
+                .await?;
+            return Ok(prefixes);
+        }
         let listing = self
             .storage
             .list_dir(&key)

@@ -67,21 +67,74 @@ fn decode_listed(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
+fn metas(found: Vec<(String, u64)>) -> Vec<KeyMeta> {
+    found
+        .into_iter()
+        .map(|(key, size)| KeyMeta { key, size })
+        .collect()
+}
+
+/// `(start, length)` of each range within a value of `size` bytes (see [`Store::get_ranges`]).
+fn spans(
+    ranges: &[ByteRange],
+    size: u64,
+    past_end_is_empty: bool,
+    url: &str,
+    key: &str,
+) -> Result<Vec<(u64, u64)>> {
+    ranges
+        .iter()
+        .map(|range| match *range {
+            ByteRange::FromStart(start, _) if start > size => {
+                if past_end_is_empty {
+                    Ok((size, 0))
+                } else {
+                    Err(Error::Store(format!(
+                        "{url} (key {key:?}): range start {start} is past the end of the value \
+                         ({size} bytes)"
+                    )))
+                }
+            }
+            ByteRange::FromStart(start, length) => {
+                let end = length.map_or(size, |n| start.saturating_add(n).min(size));
+                Ok((start, end - start))
+            }
+            ByteRange::Suffix(n) => Ok((size - n.min(size), n.min(size))),
+        })
+        .collect()
+}
+
 impl Store {
     /// A key or prefix as listed by the storage, as readers and writers name it.
     pub(super) fn listed(&self, text: &str) -> String {
-        if matches!(*self.decl, super::StoreDecl::External { .. }) {
-            text.to_string()
-        } else {
-            decode_listed(text)
+        match *self.decl {
+            super::StoreDecl::Memory { .. } | super::StoreDecl::Cloud(_) => decode_listed(text),
+            _ => text.to_string(),
         }
     }
 
     /// Read byte ranges of one value; `None` when the key is absent. A range that starts past
-    /// the end of the value is an error; one that ends past it returns what there is.
-    pub async fn get_ranges(&self, key: &str, ranges: &[ByteRange]) -> Result<Option<Vec<Bytes>>> {
+    /// the end of the value is an error, unless `past_end_is_empty` (zarr-python's stores
+    /// answer such a range with no bytes); one that ends past it returns what there is.
+    pub async fn get_ranges(
+        &self,
+        key: &str,
+        ranges: &[ByteRange],
+        past_end_is_empty: bool,
+    ) -> Result<Option<Vec<Bytes>>> {
         let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
+        let url = self.url();
+        let owned_key = key.to_string();
+        let spans_of = {
+            let ranges = ranges.to_vec();
+            move |size: u64| spans(&ranges, size, past_end_is_empty, &url, &owned_key)
+        };
+        if let Some(file) = &self.file {
+            let owned = key.to_string();
+            return self
+                .on_file(file, key, move |f| f.get_ranges(&owned, spans_of))
+                .await;
+        }
         let Some(size) = self
             .storage
             .size_key(&store_key)
@@ -90,24 +143,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        // Checked and clamped here so that every kind of store answers alike.
-        let mut spans = Vec::with_capacity(ranges.len());
-        for range in ranges {
-            spans.push(match *range {
-                ByteRange::FromStart(start, length) => {
-                    if start > size || (start == size && length != Some(0)) {
-                        return Err(Error::Store(format!(
-                            "{} (key {key:?}): range start {start} is past the end of the \
-                             value ({size} bytes)",
-                            self.url()
-                        )));
-                    }
-                    let end = length.map_or(size, |n| start.saturating_add(n).min(size));
-                    (start, end - start)
-                }
-                ByteRange::Suffix(n) => (size - n.min(size), n.min(size)),
-            });
-        }
+        let spans = spans_of(size)?;
         // Empty ranges are answered here: some backends refuse a zero-length range request.
         let wanted: Vec<ByteRange> = spans
             .iter()
@@ -147,7 +183,10 @@ impl Store {
     /// The size of a value; `None` when the key is absent.
     pub async fn size_key(&self, key: &str) -> Result<Option<u64>> {
         let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
+        if let Some(file) = &self.file {
+            let owned = key.to_string();
+            return self.on_file(file, key, move |f| f.size(&owned)).await;
+        }
         self.storage
             .size_key(&store_key)
             .await
@@ -157,13 +196,16 @@ impl Store {
     /// Every key below `prefix` (a directory, see [`dir_prefix`]), sorted, with sizes.
     pub async fn list(&self, prefix: &str) -> Result<Vec<KeyMeta>> {
         let dir = dir_prefix(prefix)?;
-        let keys = {
-            let _permit = self.permit().await?;
-            self.storage
-                .list_prefix(&dir)
-                .await
-                .map_err(|e| self.io_error(prefix, e))?
-        };
+        if let Some(file) = &self.file {
+            let owned = dir.as_str().to_string();
+            let found = self.on_file(file, prefix, move |f| f.list(&owned)).await?;
+            return Ok(metas(found));
+        }
+        let keys = self
+            .storage
+            .list_prefix(&dir)
+            .await
+            .map_err(|e| self.io_error(prefix, e))?;
         self.with_sizes(keys.iter().map(|k| self.listed(k.as_str())).collect())
             .await
     }
@@ -171,13 +213,24 @@ impl Store {
     /// The keys and child prefixes directly below `prefix`.
     pub async fn list_with_delimiter(&self, prefix: &str) -> Result<Listing> {
         let dir = dir_prefix(prefix)?;
-        let listing = {
-            let _permit = self.permit().await?;
-            self.storage
-                .list_dir(&dir)
-                .await
-                .map_err(|e| self.io_error(prefix, e))?
-        };
+        if let Some(file) = &self.file {
+            let owned = dir.as_str().to_string();
+            let (found, prefixes) = self
+                .on_file(file, prefix, move |f| f.list_dir(&owned))
+                .await?;
+            return Ok(Listing {
+                common_prefixes: prefixes
+                    .iter()
+                    .map(|p| p.trim_end_matches('/').to_string())
+                    .collect(),
+                objects: metas(found),
+            });
+        }
+        let listing = self
+            .storage
+            .list_dir(&dir)
+            .await
+            .map_err(|e| self.io_error(prefix, e))?;
         let objects = self
             .with_sizes(
                 listing

@@ -1,0 +1,639 @@
+//! File stores: each key is a regular file below a root directory.
+//!
+//! **Symbolic links below the root are never followed.** Every path is resolved from a
+//! descriptor of the root with links refused at every component (`openat2` with
+//! `RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH` on Linux, else one `openat(O_NOFOLLOW)` per
+//! component), so a link swapped in between a check and a use redirects nothing. Reading a key
+//! whose path passes through a link fails with a store error naming it; listings leave links
+//! out; writing through a linked directory fails; a write to a key that is itself a link
+//! replaces the link; deletes remove a link itself, never what it points to. The root may be a
+//! link: that is the caller's choice. (`object_store`'s `LocalFileSystem` and zarrs'
+//! `FilesystemStore` follow links wherever they lead.)
+//!
+//! **Only regular files are values.** Files are opened with `O_NONBLOCK` and checked with
+//! `fstat` before anything is read: a FIFO, device or socket planted at a key is refused at
+//! once. Opening a FIFO for reading would otherwise wait for a writer forever, pinning the
+//! thread, and enough such reads would pin every file-I/O thread of the process.
+//!
+//! Writes go to a temporary file (`name#N`, as `object_store` names them, left out of
+//! listings) renamed into place: readers see the old value or the new one. Deletes remove the
+//! directories they leave empty, up to the root, so listings keep no trace of deleted keys.
+
+use std::ffi::CStr;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustix::fs::{self as rfs, AtFlags, Dir, FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::error::{Error, Result};
+use crate::limits::check_allocation;
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+const READ_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK)
+    .union(OFlags::NOCTTY)
+    .union(OFlags::CLOEXEC);
+const TEMP_FLAGS: OFlags = OFlags::WRONLY
+    .union(OFlags::CREATE)
+    .union(OFlags::EXCL)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+/// How often a write starts over when a concurrent delete removed its (then empty) directory.
+const WRITE_ATTEMPTS: usize = 4;
+
+/// Keys with the sizes of their values.
+pub(crate) type KeySizes = Vec<(String, u64)>;
+
+/// A directory of files holding a store's values.
+#[derive(Debug)]
+pub(crate) struct FileStore {
+    root: PathBuf,
+}
+
+/// An open value: the file and its size when opened.
+pub(crate) struct Value {
+    file: File,
+    /// Bytes in the file.
+    pub len: u64,
+}
+
+/// Why a key cannot be used, for messages.
+fn refused(errno: Errno) -> io::Error {
+    if errno == Errno::LOOP {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path passes through a symbolic link, and file stores do not follow links \
+             below their root",
+        )
+    } else {
+        errno.into()
+    }
+}
+
+/// The segments of a key or prefix (`""` has none). Keys are checked again here, before any
+/// I/O, so that no caller can reach outside the root whatever it passes.
+fn segments(path: &str) -> Result<Vec<&str>> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parts: Vec<&str> = trimmed.split('/').collect();
+    for part in &parts {
+        if part.is_empty() || *part == "." || *part == ".." || part.contains('\0') {
+            return Err(Error::InvalidPath {
+                path: path.to_string(),
+                reason: "empty, '.' and '..' segments and NUL are not allowed in a file store"
+                    .into(),
+            });
+        }
+    }
+    Ok(parts)
+}
+
+/// Whether a directory entry is a temporary file of a write in progress (`name#N`).
+fn is_temporary(name: &str) -> bool {
+    name.rsplit_once('#')
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(target_os = "linux")]
+static OPENAT2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Open the directory `name` in `dir`, not following a link: a link is `ELOOP` (the kernel
+/// answers `ENOTDIR` for a link opened with `O_DIRECTORY | O_NOFOLLOW`).
+fn open_dir_at(dir: BorrowedFd<'_>, name: impl rustix::path::Arg) -> rustix::io::Result<OwnedFd> {
+    name.into_with_c_str(|name| {
+        rfs::openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(|e| {
+            let is_link = || {
+                rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Symlink)
+            };
+            if e == Errno::NOTDIR && is_link() {
+                Errno::LOOP
+            } else {
+                e
+            }
+        })
+    })
+}
+
+/// Open `segs` below `dir` with `flags`, following no symbolic link on the way.
+fn open_beneath(dir: BorrowedFd<'_>, segs: &[&str], flags: OFlags) -> rustix::io::Result<OwnedFd> {
+    let Some((last, parents)) = segs.split_last() else {
+        return rfs::openat(dir, c".", flags, Mode::empty());
+    };
+    #[cfg(target_os = "linux")]
+    if OPENAT2.load(Ordering::Relaxed) {
+        use rustix::fs::ResolveFlags;
+        let resolve =
+            ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        match rfs::openat2(dir, segs.join("/"), flags, Mode::empty(), resolve) {
+            // No openat2 (kernels before 5.6, or a sandbox forbidding it): walk instead.
+            Err(Errno::NOSYS | Errno::PERM) => OPENAT2.store(false, Ordering::Relaxed),
+            // A rename raced the lookup, or something is not a directory (perhaps a link,
+            // which the walk below tells apart): the walk settles it.
+            Err(Errno::AGAIN | Errno::NOTDIR) => {}
+            result => return result,
+        }
+    }
+    let mut owned: Option<OwnedFd> = None;
+    for seg in parents {
+        let at = owned.as_ref().map_or(dir, AsFd::as_fd);
+        owned = Some(open_dir_at(at, *seg)?);
+    }
+    let at = owned.as_ref().map_or(dir, AsFd::as_fd);
+    if flags.contains(OFlags::DIRECTORY) {
+        return open_dir_at(at, *last);
+    }
+    rfs::openat(at, *last, flags | OFlags::NOFOLLOW, Mode::empty())
+}
+
+/// The descriptors of `dir` and of each directory in `segs` below it, in order; `None` when
+/// one is missing.
+fn open_chain(dir: OwnedFd, segs: &[&str]) -> io::Result<Option<Vec<OwnedFd>>> {
+    let mut chain = vec![dir];
+    for seg in segs {
+        let at = chain
+            .last()
+            .expect("the chain starts with the root")
+            .as_fd();
+        match open_dir_at(at, *seg) {
+            Ok(fd) => chain.push(fd),
+            Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
+            Err(e) => return Err(refused(e)),
+        }
+    }
+    Ok(Some(chain))
+}
+
+/// Remove the directories of `segs` (each below the previous one in `chain`) that are empty,
+/// from the deepest up, stopping at the first that is not.
+fn remove_empty_dirs(chain: &[OwnedFd], segs: &[&str]) {
+    for (parent, seg) in chain.iter().zip(segs).rev() {
+        if rfs::unlinkat(parent, *seg, AtFlags::REMOVEDIR).is_err() {
+            break;
+        }
+    }
+}
+
+/// What kind of entry `name` in `dir` is (never following a link).
+fn entry_kind(dir: BorrowedFd<'_>, name: &CStr, listed: FileType) -> FileType {
+    if listed != FileType::Unknown {
+        return listed;
+    }
+    rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode))
+}
+
+/// The entries of a directory (names and kinds), without `.` and `..`.
+fn entries(dir: &OwnedFd) -> io::Result<Vec<(std::ffi::CString, FileType)>> {
+    let mut out = Vec::new();
+    for entry in Dir::read_from(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == c"." || name == c".." {
+            continue;
+        }
+        let kind = entry_kind(dir.as_fd(), name, entry.file_type());
+        out.push((name.to_owned(), kind));
+    }
+    Ok(out)
+}
+
+/// A key name as listed: UTF-8, and not a temporary file.
+fn listed_name(name: &CStr) -> Option<&str> {
+    name.to_str().ok().filter(|n| !is_temporary(n))
+}
+
+/// Delete everything inside `dir`, never following a link (a link is removed itself).
+fn clear_dir(dir: &OwnedFd) -> io::Result<()> {
+    for (name, kind) in entries(dir)? {
+        if kind == FileType::Directory {
+            match rfs::openat(dir, &name, DIR_FLAGS, Mode::empty()) {
+                Ok(sub) => clear_dir(&sub)?,
+                Err(Errno::NOENT) => continue,
+                // Replaced by a file or a link meanwhile: removed below as one.
+                Err(Errno::LOOP | Errno::NOTDIR) => {}
+                Err(e) => return Err(e.into()),
+            }
+            match rfs::unlinkat(dir, &name, AtFlags::REMOVEDIR) {
+                // NOTEMPTY: a concurrent write landed after the delete, which is as if it came
+                // later. NOTDIR: replaced by a file or a link, removed next.
+                Ok(()) | Err(Errno::NOENT | Errno::NOTEMPTY | Errno::EXIST) => continue,
+                Err(Errno::NOTDIR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match rfs::unlinkat(dir, &name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(Errno::ISDIR) => clear_dir(&rfs::openat(dir, &name, DIR_FLAGS, Mode::empty())?)?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Whether `dir` holds a value somewhere below it.
+fn holds_value(dir: &OwnedFd) -> io::Result<bool> {
+    for (name, kind) in entries(dir)? {
+        match kind {
+            FileType::RegularFile if listed_name(&name).is_some() => return Ok(true),
+            FileType::Directory => match rfs::openat(dir, &name, DIR_FLAGS, Mode::empty()) {
+                Ok(sub) if holds_value(&sub)? => return Ok(true),
+                Ok(_) | Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => {}
+                Err(e) => return Err(e.into()),
+            },
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
+/// The size of the regular file `name` in `dir`; `None` when it has gone meanwhile.
+fn size_of(dir: &OwnedFd, name: &CStr) -> io::Result<Option<u64>> {
+    match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(u64::try_from(st.st_size).unwrap_or(0))),
+        Err(Errno::NOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Append every key below `dir` (whose keys start with `base`), with its size, to `out`.
+fn walk(dir: &OwnedFd, base: &str, out: &mut KeySizes) -> io::Result<()> {
+    for (name, kind) in entries(dir)? {
+        let Some(text) = listed_name(&name) else {
+            continue;
+        };
+        match kind {
+            FileType::RegularFile => {
+                if let Some(size) = size_of(dir, &name)? {
+                    out.push((format!("{base}{text}"), size));
+                }
+            }
+            FileType::Directory => match rfs::openat(dir, &name, DIR_FLAGS, Mode::empty()) {
+                Ok(sub) => walk(&sub, &format!("{base}{text}/"), out)?,
+                Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => {}
+                Err(e) => return Err(e.into()),
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A name for a temporary file that no other write of this process uses.
+fn temporary_name(name: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{name}#{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Write `value` to a temporary file in `dir` and rename it to `name`.
+fn write_into(dir: &OwnedFd, name: &str, value: &[u8]) -> io::Result<()> {
+    let (temp, fd) = loop {
+        let temp = temporary_name(name);
+        match rfs::openat(dir, temp.as_str(), TEMP_FLAGS, Mode::from_raw_mode(0o666)) {
+            Ok(fd) => break (temp, fd),
+            Err(Errno::EXIST) => {}
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let written = File::from(fd)
+        .write_all(value)
+        .and_then(|()| rename_into_place(dir, &temp, name));
+    if written.is_err() {
+        let _ = rfs::unlinkat(dir, temp.as_str(), AtFlags::empty());
+    }
+    written
+}
+
+fn rename_into_place(dir: &OwnedFd, temp: &str, name: &str) -> io::Result<()> {
+    match rfs::renameat(dir, temp, dir, name) {
+        // A directory where the value goes: an empty one (left by a crash or another tool)
+        // gives way; one holding keys cannot, as a file system cannot hold both `k` and `k/x`.
+        Err(Errno::ISDIR | Errno::NOTEMPTY | Errno::EXIST) => {
+            match rfs::unlinkat(dir, name, AtFlags::REMOVEDIR) {
+                Ok(()) | Err(Errno::NOENT) => Ok(rfs::renameat(dir, temp, dir, name)?),
+                Err(Errno::NOTEMPTY | Errno::EXIST) => Err(io::Error::new(
+                    io::ErrorKind::IsADirectory,
+                    "a directory holding other keys is in the way (a file store cannot hold \
+                     both a key and keys below it)",
+                )),
+                Err(e) => Err(e.into()),
+            }
+        }
+        result => Ok(result?),
+    }
+}
+
+impl FileStore {
+    pub(crate) fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    /// A descriptor of the root (which may itself be a link); `None` when it does not exist
+    /// and `create` is false.
+    fn open_root(&self, create: bool) -> io::Result<Option<OwnedFd>> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        match rfs::open(&self.root, flags, Mode::empty()) {
+            Ok(fd) => Ok(Some(fd)),
+            Err(Errno::NOENT) if create => {
+                std::fs::create_dir_all(&self.root)?;
+                Ok(Some(rfs::open(&self.root, flags, Mode::empty())?))
+            }
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Open the value at `key`; `None` when there is none (a directory is no value).
+    pub(crate) fn open(&self, key: &str) -> Result<Option<Value>> {
+        let segs = segments(key)?;
+        let fail = |e: io::Error| Error::Store(e.to_string());
+        let Some(root) = self.open_root(false).map_err(fail)? else {
+            return Ok(None);
+        };
+        let fd = match open_beneath(root.as_fd(), &segs, READ_FLAGS) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
+            Err(e) => return Err(fail(refused(e))),
+        };
+        let stat = rfs::fstat(&fd).map_err(|e| fail(e.into()))?;
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::RegularFile => Ok(Some(Value {
+                file: File::from(fd),
+                len: u64::try_from(stat.st_size).unwrap_or(0),
+            })),
+            FileType::Directory => Ok(None),
+            other => Err(Error::Store(format!(
+                "the value is a {} rather than a regular file, and file stores read only \
+                 regular files",
+                kind_name(other)
+            ))),
+        }
+    }
+
+    /// The whole value at `key`; `None` when there is none.
+    pub(crate) fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
+        match self.open(key)? {
+            Some(value) => value.read_all(key).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Byte ranges (`(start, length)`, within the value) of the value at `key`, chosen by
+    /// `spans` once the value's size is known; `None` when there is none.
+    pub(crate) fn get_ranges(
+        &self,
+        key: &str,
+        spans: impl FnOnce(u64) -> Result<Vec<(u64, u64)>>,
+    ) -> Result<Option<Vec<bytes::Bytes>>> {
+        let Some(value) = self.open(key)? else {
+            return Ok(None);
+        };
+        let spans = spans(value.len)?;
+        spans
+            .iter()
+            .map(|&(start, len)| value.read_at(key, start, len))
+            .collect::<Result<_>>()
+            .map(Some)
+    }
+
+    /// The size of the value at `key`; `None` when there is none.
+    pub(crate) fn size(&self, key: &str) -> Result<Option<u64>> {
+        Ok(self.open(key)?.map(|v| v.len))
+    }
+
+    /// Write a whole value, atomically (see the module docs).
+    pub(crate) fn set(&self, key: &str, value: &[u8]) -> Result<()> {
+        let segs = segments(key)?;
+        let fail = |e: io::Error| Error::Store(e.to_string());
+        let Some((name, dirs)) = segs.split_last() else {
+            return Err(Error::InvalidPath {
+                path: key.to_string(),
+                reason: "an empty key names no value".into(),
+            });
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let root = self
+                .open_root(true)
+                .map_err(fail)?
+                .expect("created when missing");
+            let dir = self.make_dirs(root, dirs).map_err(fail)?;
+            match write_into(&dir, name, value) {
+                // A delete that emptied the directory removed it after we opened it.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < WRITE_ATTEMPTS => {}
+                result => return result.map_err(fail),
+            }
+        }
+    }
+
+    /// The directory `dirs` below the root, made where missing.
+    #[allow(clippy::unused_self)] // a method beside its siblings reads better
+    fn make_dirs(&self, root: OwnedFd, dirs: &[&str]) -> io::Result<OwnedFd> {
+        if dirs.is_empty() {
+            return Ok(root);
+        }
+        match open_beneath(root.as_fd(), dirs, DIR_FLAGS) {
+            Ok(fd) => return Ok(fd),
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(refused(e)),
+        }
+        let mut dir = root;
+        for seg in dirs {
+            match rfs::mkdirat(&dir, *seg, Mode::from_raw_mode(0o777)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(e.into()),
+            }
+            dir = open_dir_at(dir.as_fd(), *seg).map_err(refused)?;
+        }
+        Ok(dir)
+    }
+
+    /// Erase the value at `key` (an absent one is fine) and the directories that leaves empty.
+    pub(crate) fn erase(&self, key: &str) -> Result<()> {
+        let segs = segments(key)?;
+        let fail = |e: io::Error| Error::Store(e.to_string());
+        let Some((name, dirs)) = segs.split_last() else {
+            return Ok(());
+        };
+        let Some(root) = self.open_root(false).map_err(fail)? else {
+            return Ok(());
+        };
+        let Some(chain) = open_chain(root, dirs).map_err(fail)? else {
+            return Ok(());
+        };
+        let parent = chain.last().expect("the chain starts with the root");
+        match rfs::unlinkat(parent, *name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            // A directory is no value; an empty one left behind goes, one with keys stays.
+            Err(Errno::ISDIR | Errno::PERM) => {
+                let _ = rfs::unlinkat(parent, *name, AtFlags::REMOVEDIR);
+            }
+            Err(e) => return Err(fail(e.into())),
+        }
+        remove_empty_dirs(&chain, dirs);
+        Ok(())
+    }
+
+    /// Erase everything below `prefix` (`""` or ending in `/`), and the directories that
+    /// leaves empty (never the root).
+    pub(crate) fn erase_prefix(&self, prefix: &str) -> Result<()> {
+        let segs = segments(prefix)?;
+        let fail = |e: io::Error| Error::Store(e.to_string());
+        let Some(root) = self.open_root(false).map_err(fail)? else {
+            return Ok(());
+        };
+        let Some((name, dirs)) = segs.split_last() else {
+            return clear_dir(&root).map_err(fail);
+        };
+        let Some(chain) = open_chain(root, dirs).map_err(fail)? else {
+            return Ok(());
+        };
+        let parent = chain.last().expect("the chain starts with the root");
+        match open_dir_at(parent.as_fd(), *name) {
+            Ok(dir) => {
+                clear_dir(&dir).map_err(fail)?;
+                let _ = rfs::unlinkat(parent, *name, AtFlags::REMOVEDIR);
+            }
+            Err(Errno::NOENT | Errno::NOTDIR) => return Ok(()),
+            // The prefix is a link: remove the link, never what it points to.
+            Err(Errno::LOOP) => {
+                rfs::unlinkat(parent, *name, AtFlags::empty()).map_err(|e| fail(e.into()))?;
+            }
+            Err(e) => return Err(fail(e.into())),
+        }
+        remove_empty_dirs(&chain, dirs);
+        Ok(())
+    }
+
+    /// The directory of a prefix; `None` when it is missing (or a link, which is not followed).
+    fn open_prefix(&self, prefix: &str) -> Result<Option<OwnedFd>> {
+        let segs = segments(prefix)?;
+        let fail = |e: io::Error| Error::Store(e.to_string());
+        let Some(root) = self.open_root(false).map_err(fail)? else {
+            return Ok(None);
+        };
+        if segs.is_empty() {
+            return Ok(Some(root));
+        }
+        match open_beneath(root.as_fd(), &segs, DIR_FLAGS) {
+            Ok(fd) => Ok(Some(fd)),
+            Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP) => Ok(None),
+            Err(e) => Err(fail(e.into())),
+        }
+    }
+
+    /// Every key below `prefix` (`""` or ending in `/`), sorted, with its size.
+    pub(crate) fn list(&self, prefix: &str) -> Result<KeySizes> {
+        let Some(dir) = self.open_prefix(prefix)? else {
+            return Ok(Vec::new());
+        };
+        let mut keys = Vec::new();
+        walk(&dir, prefix, &mut keys).map_err(|e| Error::Store(e.to_string()))?;
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// The keys (with sizes) directly below `prefix`, and its child prefixes (ending in `/`)
+    /// that hold at least one value, each sorted.
+    pub(crate) fn list_dir(&self, prefix: &str) -> Result<(KeySizes, Vec<String>)> {
+        let Some(dir) = self.open_prefix(prefix)? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let fail = |e: io::Error| Error::Store(e.to_string());
+        let (mut keys, mut prefixes) = (Vec::new(), Vec::new());
+        for (name, kind) in entries(&dir).map_err(fail)? {
+            let Some(text) = listed_name(&name) else {
+                continue;
+            };
+            match kind {
+                FileType::RegularFile => {
+                    if let Some(size) = size_of(&dir, &name).map_err(fail)? {
+                        keys.push((format!("{prefix}{text}"), size));
+                    }
+                }
+                FileType::Directory => match rfs::openat(&dir, &name, DIR_FLAGS, Mode::empty()) {
+                    Ok(sub) if holds_value(&sub).map_err(fail)? => {
+                        prefixes.push(format!("{prefix}{text}/"));
+                    }
+                    Ok(_) | Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => {}
+                    Err(e) => return Err(fail(e.into())),
+                },
+                _ => {}
+            }
+        }
+        keys.sort();
+        prefixes.sort();
+        Ok((keys, prefixes))
+    }
+}
+
+impl Value {
+    /// The whole value, read on this thread.
+    pub(crate) fn read_all(self, key: &str) -> Result<bytes::Bytes> {
+        check_allocation(self.len, || format!("reading key {key:?}"))?;
+        let len = usize::try_from(self.len).unwrap_or(usize::MAX);
+        let mut buffer = Vec::with_capacity(len);
+        // Only what the file held when opened: a file growing meanwhile cannot make this
+        // read (and its buffer) grow without bound.
+        self.file
+            .take(self.len)
+            .read_to_end(&mut buffer)
+            .map_err(|e| Error::Store(e.to_string()))?;
+        Ok(buffer.into())
+    }
+
+    fn read_at(&self, key: &str, start: u64, len: u64) -> Result<bytes::Bytes> {
+        check_allocation(len, || format!("reading {len} bytes of key {key:?}"))?;
+        let mut buffer = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
+        self.file
+            .read_exact_at(&mut buffer, start)
+            .map_err(|e| Error::Store(e.to_string()))?;
+        Ok(buffer.into())
+    }
+}
+
+fn kind_name(kind: FileType) -> &'static str {
+    match kind {
+        FileType::Fifo => "FIFO",
+        FileType::Socket => "socket",
+        FileType::CharacterDevice => "character device",
+        FileType::BlockDevice => "block device",
+        FileType::Symlink => "symbolic link",
+        _ => "special file",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_temporary, segments};
+
+    #[test]
+    fn temporary_names_are_recognised() {
+        assert!(is_temporary("zarr.json#12"));
+        assert!(!is_temporary("zarr.json#"));
+        assert!(!is_temporary("a#b"));
+        assert!(!is_temporary("plain"));
+    }
+
+    #[test]
+    fn keys_that_could_leave_the_root_are_refused() {
+        for bad in ["../x", "a/../b", "./a", "a//b", "a/\0"] {
+            assert!(segments(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(segments("a/b/").unwrap(), ["a", "b"]);
+        assert!(segments("").unwrap().is_empty());
+    }
+}
