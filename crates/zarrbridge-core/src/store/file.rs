@@ -318,16 +318,21 @@ fn write_into(dir: &OwnedFd, name: &str, value: &[u8]) -> io::Result<()> {
 
 fn rename_into_place(dir: &OwnedFd, temp: &str, name: &str) -> io::Result<()> {
     match rfs::renameat(dir, temp, dir, name) {
-        // A directory where the value goes: an empty one (left by a crash or another tool)
-        // gives way; one holding keys cannot, as a file system cannot hold both `k` and `k/x`.
+        // A directory where the value goes: one holding no value (left by a crash or another
+        // tool) gives way; one holding keys cannot, as a file system cannot hold both `k` and
+        // `k/x`.
         Err(Errno::ISDIR | Errno::NOTEMPTY | Errno::EXIST) => {
-            match rfs::unlinkat(dir, name, AtFlags::REMOVEDIR) {
-                Ok(()) | Err(Errno::NOENT) => Ok(rfs::renameat(dir, temp, dir, name)?),
-                Err(Errno::NOTEMPTY | Errno::EXIST) => Err(io::Error::new(
+            let in_the_way = open_dir_at(dir.as_fd(), name)?;
+            if holds_value(&in_the_way)? {
+                return Err(io::Error::new(
                     io::ErrorKind::IsADirectory,
                     "a directory holding other keys is in the way (a file store cannot hold \
                      both a key and keys below it)",
-                )),
+                ));
+            }
+            clear_dir(&in_the_way)?;
+            match rfs::unlinkat(dir, name, AtFlags::REMOVEDIR) {
+                Ok(()) | Err(Errno::NOENT) => Ok(rfs::renameat(dir, temp, dir, name)?),
                 Err(e) => Err(e.into()),
             }
         }

@@ -377,8 +377,8 @@ impl Store {
         self.decl.url()
     }
 
-    /// A file store's error, naming the store and the key.
-    fn file_error(&self, key: &str, err: Error) -> Error {
+    /// A store error naming the store and the key.
+    fn with_context(&self, key: &str, err: Error) -> Error {
         match err {
             Error::Store(msg) => Error::Store(format!("{} (key {key:?}): {msg}", self.url())),
             other => other,
@@ -404,7 +404,7 @@ impl Store {
         })
         .await
         .map_err(|e| Error::Store(format!("a file operation failed: {e}")))?
-        .map_err(|e| self.file_error(key, e))
+        .map_err(|e| self.with_context(key, e))
     }
 
     /// Read a whole value; `None` when the key is absent.
@@ -445,7 +445,7 @@ impl Store {
         found
             .transpose()
             .map(InPlace::Read)
-            .map_err(|e| self.file_error(key, e))
+            .map_err(|e| self.with_context(key, e))
     }
 
     /// Whether [`Store::get_now`] can read this store's values.

@@ -75,13 +75,7 @@ fn metas(found: Vec<(String, u64)>) -> Vec<KeyMeta> {
 }
 
 /// `(start, length)` of each range within a value of `size` bytes (see [`Store::get_ranges`]).
-fn spans(
-    ranges: &[ByteRange],
-    size: u64,
-    past_end_is_empty: bool,
-    url: &str,
-    key: &str,
-) -> Result<Vec<(u64, u64)>> {
+fn spans(ranges: &[ByteRange], size: u64, past_end_is_empty: bool) -> Result<Vec<(u64, u64)>> {
     ranges
         .iter()
         .map(|range| match *range {
@@ -90,8 +84,7 @@ fn spans(
                     Ok((size, 0))
                 } else {
                     Err(Error::Store(format!(
-                        "{url} (key {key:?}): range start {start} is past the end of the value \
-                         ({size} bytes)"
+                        "range start {start} is past the end of the value ({size} bytes)"
                     )))
                 }
             }
@@ -123,11 +116,9 @@ impl Store {
         past_end_is_empty: bool,
     ) -> Result<Option<Vec<Bytes>>> {
         let store_key = store_key(key)?;
-        let url = self.url();
-        let owned_key = key.to_string();
         let spans_of = {
             let ranges = ranges.to_vec();
-            move |size: u64| spans(&ranges, size, past_end_is_empty, &url, &owned_key)
+            move |size: u64| spans(&ranges, size, past_end_is_empty)
         };
         if let Some(file) = &self.file {
             let owned = key.to_string();
@@ -143,7 +134,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let spans = spans_of(size)?;
+        let spans = spans_of(size).map_err(|e| self.with_context(key, e))?;
         // Empty ranges are answered here: some backends refuse a zero-length range request.
         let wanted: Vec<ByteRange> = spans
             .iter()
