@@ -26,6 +26,7 @@ from zarrbridge import _ops, errors, sync
 from zarrbridge._convert import CodecsLike, CoordsLike, SelectionLike, ShapeLike
 from zarrbridge._handles import Array, Group
 from zarrbridge._ops import NodeT
+from zarrbridge.limits import memory_limit, set_memory_limit
 from zarrbridge.store import Store, StoreLike
 
 try:
@@ -44,6 +45,7 @@ __all__ = [
     "delete_node",
     "errors",
     "list_children",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
@@ -51,6 +53,7 @@ __all__ = [
     "read_chunks",
     "read_metadata",
     "read_region",
+    "set_memory_limit",
     "sync",
     "update_attributes",
     "write_chunk",

@@ -31,6 +31,7 @@ __all__ = [
     "exceptions",
     "list_children",
     "mark_store_loop_thread",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
@@ -39,6 +40,7 @@ __all__ = [
     "read_metadata",
     "read_region",
     "selection_shape",
+    "set_memory_limit",
     "shutdown",
     "store",
     "store_delete",
@@ -146,6 +148,8 @@ def mark_store_loop_thread() -> None: ...
 # Raw key I/O (Store.get etc.). Ranges are (offset, length): offset None is a suffix of
 # `length` bytes, length None reads to the end.
 def store_get(store: Store, key: str, callback: _Callback | None = None) -> Bytes | Task | None: ...
+def memory_limit() -> int: ...
+def set_memory_limit(limit: int | None) -> int: ...
 def store_get_ranges(
     store: Store,
     key: str,

@@ -38,7 +38,8 @@ async fn read_one(
 ) -> Result<Decoded> {
     let element = array.element()?;
     let target = array.array.chunk_subset(&coords)?;
-    let out = result_buffer(out, byte_len(&array.chunk_shape(), element.size))?;
+    let chunk_shape = array.chunk_shape();
+    let out = result_buffer(out, byte_len(&chunk_shape, element.size), &chunk_shape)?;
     let shape = target.shape().to_vec();
     let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
     let (job_array, job_out) = (array.clone(), out.clone());

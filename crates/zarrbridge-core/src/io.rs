@@ -16,6 +16,7 @@ use crate::compute::{compute_part, compute_threads, in_place_budget};
 use crate::error::{Error, Result};
 use crate::fast::{ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
+use crate::limits::check_len;
 use crate::ndcopy::{c_strides, copy_block, offset_of, Strided};
 use crate::store::{InPlace, Store};
 
@@ -81,10 +82,11 @@ enum Owner {
 }
 
 impl SharedOut {
-    /// A new, uninitialised buffer of `len` bytes; every byte must be written before
+    /// A new, uninitialised buffer of `len` bytes (holding `what`, for the error when that is
+    /// more than the memory limit allows); every byte must be written before
     /// [`SharedOut::into_vec`].
-    #[must_use]
-    pub(crate) fn owned(len: usize) -> Arc<Self> {
+    pub(crate) fn owned(len: usize, what: impl FnOnce() -> String) -> Result<Arc<Self>> {
+        check_len(len, what)?;
         let mut vec = Vec::with_capacity(len);
         advise_huge_pages(&mut vec);
         let spare = vec.spare_capacity_mut();
@@ -96,10 +98,10 @@ impl SharedOut {
                 len,
             ))
         };
-        Arc::new(Self {
+        Ok(Arc::new(Self {
             cells,
             owner: Owner::Vec(vec),
-        })
+        }))
     }
 
     /// Wrap a caller's buffer.
@@ -184,14 +186,15 @@ pub(crate) fn byte_len(shape: &[u64], elem: usize) -> usize {
         .saturating_mul(elem)
 }
 
-/// The destination of a read of `len` bytes: the caller's buffer when given (it must be
-/// exactly that size), else a new one.
+/// The destination of a read of `len` bytes, a result of `shape`: the caller's buffer when
+/// given (it must be exactly that size), else a new one.
 pub(crate) fn result_buffer(
     out: Option<Box<dyn ExternalBuffer>>,
     len: usize,
+    shape: &[u64],
 ) -> Result<Arc<SharedOut>> {
     match out {
-        None => Ok(SharedOut::owned(len)),
+        None => SharedOut::owned(len, || format!("a result of shape {shape:?}")),
         Some(buffer) if buffer.len() == len => Ok(SharedOut::external(buffer)),
         Some(buffer) => Err(Error::InvalidData(format!(
             "out holds {} bytes, the result needs {len}",
@@ -240,6 +243,10 @@ pub(crate) fn decode_into_target(
             .map_err(|e| Error::Codec(e.to_string()));
     };
     let chunk_shape = za.chunk_shape(coords)?;
+    // zarrs decodes the chunk whole (compressed chains cannot be decoded in part).
+    check_len(byte_len(chunk.shape(), elem), || {
+        format!("decoding chunk {coords:?} of shape {:?}", chunk.shape())
+    })?;
     let whole = in_chunk.start().iter().all(|&s| s == 0) && in_chunk.shape() == chunk.shape();
     let codecs = za.codecs();
     if whole {
@@ -426,6 +433,10 @@ fn merge_and_encode(
         return fast.encode(&chunk, existing.as_deref(), &source, parallel);
     }
     let chunk_shape = za.chunk_shape(coords)?;
+    // The chunk is rebuilt whole in memory: zarrs has no partial encoder for plain chunks.
+    check_len(byte_len(chunk.shape(), elem), || {
+        format!("writing into chunk {coords:?} of shape {:?}", chunk.shape())
+    })?;
     let mut buffer: Vec<u8> = match existing {
         Some(encoded) => za
             .codecs()

@@ -213,13 +213,15 @@ pub async fn read_region(
     let element = array.element()?;
     let sel = Selection::parse(items, array.shape())?;
     let shape = sel.out_shape.clone();
-    let out = result_buffer(out, byte_len(&shape, element.size))?;
+    let out = result_buffer(out, byte_len(&shape, element.size), &shape)?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
             read_into(array, &sel.bounding_box(), &out).await?;
         } else {
             let bbox = sel.bounding_box();
-            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
+            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size), || {
+                format!("the bounding box {:?} of a stepped selection", bbox.shape())
+            })?;
             read_into(array, &bbox, &temp).await?;
             // SAFETY: read_into wrote every byte of the box.
             let temp = unsafe { temp.into_vec()? }.expect("owned buffer");
@@ -284,7 +286,9 @@ pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteDat
         return write_from(array, &bbox, data).await;
     }
     // Stepped selection: read the bounding box, scatter the new values into it, write it back.
-    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
+    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size), || {
+        format!("the bounding box {:?} of a stepped selection", bbox.shape())
+    })?;
     read_into(array, &bbox, &temp).await?;
     // SAFETY: read_into wrote every byte of the box.
     let mut boxed = unsafe { temp.into_vec()? }.expect("owned buffer");

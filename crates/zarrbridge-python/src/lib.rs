@@ -10,6 +10,7 @@ mod buffer;
 mod data;
 mod errors;
 mod handles;
+mod limits;
 mod nodes;
 mod pystore;
 mod pystore_async;
@@ -38,6 +39,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(store_io::store_list_with_delimiter, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_head, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(limits::memory_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(limits::set_memory_limit, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::mark_store_loop_thread, m)?)?;
     m.add_class::<pystore_async::Delivery>()?;
     m.add_function(wrap_pyfunction!(nodes::array_from_metadata, m)?)?;
