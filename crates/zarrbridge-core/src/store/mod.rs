@@ -73,7 +73,11 @@ impl StoreDecl {
     /// [`Error::Unsupported`] for an unknown scheme, [`Error::InvalidPath`] for a malformed one.
     pub fn from_url(url: &str) -> Result<Self> {
         let invalid = |reason: &str| Error::InvalidPath {
-            path: url.to_string(),
+            // Local paths are shown as given; anything else may carry credentials.
+            path: match url.split_once("://") {
+                Some(("file" | "memory", _)) | None => url.to_string(),
+                Some(_) => Redactor::redact_url(url),
+            },
             reason: reason.to_string(),
         };
         if url.chars().any(char::is_control) {
@@ -199,7 +203,7 @@ impl StoreDecl {
         match self {
             Self::File { root } => format!("file://{}", root.to_string_lossy()),
             Self::Memory { name } => format!("memory://{name}"),
-            Self::Cloud(cloud) => Redactor::strip_userinfo(&cloud.url),
+            Self::Cloud(cloud) => Redactor::redact_url(&cloud.url),
             Self::External { label } => label.clone(),
         }
     }
