@@ -1,7 +1,8 @@
 """A loopback endpoint that accepts connections and never answers: a dead server as clients meet
 it (the connection succeeds, no byte ever comes back). ``release()`` makes it answer every
 request, pending and new, with ``404 Not Found`` (a missing key: a chunk reads as its fill
-value), so a test can show the client recovers.
+value), so a test can show the client recovers. With ``answer_after=s`` it is a slow server
+instead: each request is answered ``200 OK`` (empty body) ``s`` seconds after it arrived.
 
 Usable from a test (``with StallingServer() as server``) and from a child process (run this file
 as a script: it prints the URL and stalls until killed).
@@ -13,12 +14,14 @@ import contextlib
 import socket
 import sys
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 # A 4-element uint8 array with one chunk, whose metadata is given to zarrbridge directly (no
 # read), so that the first request a test makes is the chunk's, and it stalls.
@@ -36,7 +39,8 @@ ARRAY_METADATA: dict[str, Any] = {
 
 
 class StallingServer:
-    def __init__(self) -> None:
+    def __init__(self, answer_after: float | None = None) -> None:
+        self._answer_after = answer_after
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._released = threading.Event()
@@ -58,8 +62,17 @@ class StallingServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        arrived = time.monotonic()
         try:
             conn.recv(65536)  # the request (its start is enough: it is never parsed)
+            if self._answer_after is not None:
+                conn.settimeout(0.05)
+                while time.monotonic() - arrived < self._answer_after:
+                    with contextlib.suppress(TimeoutError):
+                        if not conn.recv(65536):  # drain the body meanwhile
+                            break
+                conn.sendall(OK)
+                return
             while not self._released.wait(0.05):
                 if self._closed.is_set():
                     return

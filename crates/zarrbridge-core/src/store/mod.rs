@@ -5,8 +5,10 @@ mod cloud;
 mod file;
 mod file_traits;
 mod missing_bucket;
+mod options;
 mod raw;
 mod redact;
+mod timeouts;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
