@@ -5,13 +5,14 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt};
 use zarrs::array::CodecOptions;
 
+use crate::chunk_lock::lock_chunk;
 use crate::compute::compute_part;
 use crate::dtype::ElementType;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::io::{
     byte_len, codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer,
-    ExternalBuffer, CHUNK_CONCURRENCY,
+    store_encoded, ExternalBuffer, CHUNK_CONCURRENCY,
 };
 
 /// Bytes given for a write, kept alive (a caller's buffer or an owned copy) until it is done.
@@ -112,10 +113,9 @@ async fn write_one(
         encode_chunk(&job_array, &coords, (*data).as_ref(), &options)
     })
     .await?;
-    match encoded {
-        Some(bytes) => array.store.set(key.as_str(), bytes).await,
-        None => array.store.erase(key.as_str()).await,
-    }
+    // Ordered against partial writes of the same chunk (see crate::chunk_lock).
+    let _held = lock_chunk(&array.store, key.as_str()).await;
+    store_encoded(array, &key, encoded).await
 }
 
 /// Write one whole chunk (C order, native byte order, the full chunk shape).
@@ -168,5 +168,6 @@ pub async fn write_chunks(
 pub async fn delete_chunk(array: &ArrayHandle, coords: &[u64]) -> Result<()> {
     array.check_chunk(coords)?;
     let key = array.array.chunk_key(coords);
+    let _held = lock_chunk(&array.store, key.as_str()).await;
     array.store.erase(key.as_str()).await
 }

@@ -12,6 +12,7 @@ use zarrs::array::{
 };
 use zarrs::storage::StoreKey;
 
+use crate::chunk_lock::lock_chunk;
 use crate::compute::{compute_part, compute_threads, in_place_budget};
 use crate::error::{Error, Result};
 use crate::fast::{ReadTarget, WriteSource};
@@ -166,7 +167,7 @@ pub(crate) fn codec_options(chunks: usize) -> CodecOptions {
 }
 
 /// The chunks of `array` that intersect `subset`, in C order.
-fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<u64>>> {
+pub(crate) fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<u64>>> {
     if subset.num_elements() == 0 {
         return Ok(Vec::new());
     }
@@ -350,13 +351,22 @@ pub(crate) async fn read_into(
         .await
 }
 
+/// Whether a write takes its chunks' locks (see [`crate::chunk_lock`]) or its caller already
+/// holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locks {
+    Take,
+    Held,
+}
+
 /// Store `data` (C order, `target`'s shape, native byte order) into the array region `target`.
-/// Chunks only partly covered are read, merged and rewritten; chunks left equal to the fill
-/// value are erased unless the handle writes empty chunks.
+/// Chunks only partly covered are read, merged and rewritten under their chunk's lock; chunks
+/// left equal to the fill value are erased unless the handle writes empty chunks.
 pub(crate) async fn write_from(
     array: &ArrayHandle,
     target: &ArraySubset,
     data: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    locks: Locks,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -381,6 +391,12 @@ pub(crate) async fn write_from(
                     .overlap(&target)
                     .map_err(|e| Error::Selection(e.to_string()))?
                     == bounded;
+                // A read-modify-write holds the chunk's lock throughout; a whole-chunk write
+                // only around its store call (below).
+                let mut held = match locks {
+                    Locks::Take if !covered => Some(lock_chunk(&array.store, key.as_str()).await),
+                    _ => None,
+                };
                 let existing = if covered {
                     None
                 } else {
@@ -398,15 +414,29 @@ pub(crate) async fn write_from(
                     )
                 })
                 .await?;
-                match encoded {
-                    Some(bytes) => array.store.set(key.as_str(), bytes).await,
-                    None => array.store.erase(key.as_str()).await,
+                if held.is_none() && locks == Locks::Take {
+                    held = Some(lock_chunk(&array.store, key.as_str()).await);
                 }
+                let stored = store_encoded(&array, &key, encoded).await;
+                drop(held);
+                stored
             }
         })
         .buffer_unordered(CHUNK_CONCURRENCY)
         .try_collect::<()>()
         .await
+}
+
+/// Store a chunk's new encoded form, or erase it (`None`: all fill value).
+pub(crate) async fn store_encoded(
+    array: &ArrayHandle,
+    key: &StoreKey,
+    encoded: Option<bytes::Bytes>,
+) -> Result<()> {
+    match encoded {
+        Some(bytes) => array.store.set(key.as_str(), bytes).await,
+        None => array.store.erase(key.as_str()).await,
+    }
 }
 
 /// Build the new content of chunk `coords`: the existing chunk (or the fill value), with the

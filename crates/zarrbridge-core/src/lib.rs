@@ -4,6 +4,7 @@
 //! tokio runtime; codec work runs on the rayon pool ([`compute`]).
 
 pub mod chunk;
+mod chunk_lock;
 pub mod compute;
 pub mod dtype;
 pub mod error;

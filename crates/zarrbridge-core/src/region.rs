@@ -5,10 +5,14 @@ use std::sync::Arc;
 use zarrs::array::ArraySubset;
 
 use crate::chunk::{Decoded, WriteData};
+use crate::chunk_lock::lock_chunks;
 use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
-use crate::io::{byte_len, read_into, result_buffer, write_from, ExternalBuffer, SharedOut};
+use crate::io::{
+    byte_len, chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Locks,
+    SharedOut,
+};
 use crate::ndcopy::{c_strides, copy_block, Strided};
 
 /// One item of a selection, as numpy takes it.
@@ -283,9 +287,15 @@ pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteDat
     }
     let bbox = sel.bounding_box();
     if sel.is_contiguous() {
-        return write_from(array, &bbox, data).await;
+        return write_from(array, &bbox, data, Locks::Take).await;
     }
-    // Stepped selection: read the bounding box, scatter the new values into it, write it back.
+    // Stepped selection: read the bounding box, scatter the new values into it, write it back,
+    // holding the locks of every chunk of the box throughout (see crate::chunk_lock).
+    let keys: Vec<String> = chunks_touching(array, &bbox)?
+        .iter()
+        .map(|c| array.array.chunk_key(c).as_str().to_string())
+        .collect();
+    let _held = lock_chunks(&array.store, &keys).await;
     let temp = SharedOut::owned(byte_len(bbox.shape(), element.size), || {
         format!("the bounding box {:?} of a stepped selection", bbox.shape())
     })?;
@@ -314,7 +324,7 @@ pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteDat
         Ok(boxed)
     })
     .await?;
-    write_from(array, &bbox, Arc::new(merged)).await
+    write_from(array, &bbox, Arc::new(merged), Locks::Held).await
 }
 
 #[cfg(test)]
