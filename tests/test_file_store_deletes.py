@@ -8,6 +8,7 @@ file system cannot hold both ``k`` and ``k/x``), which is a typed error.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +95,26 @@ def test_empty_directories_are_not_listed_as_prefixes(
     listing = file_store.list_with_delimiter("")
     assert listing["common_prefixes"] == ["kept"], listing
     assert zbs.list_children(file_store, "") == []
+
+
+def test_writes_racing_deletes_that_empty_their_directory_all_land(
+    file_store: zb.Store, store_dir: Path
+) -> None:
+    """A delete removes the directory it empties; a write that had just found or made that
+    directory starts over instead of failing (zarr-python's writers delete chunks that equal the
+    fill value while writing their siblings; this once failed with ENOENT under load)."""
+    arr = zbs.create_array(file_store, "a", shape=(64,), dtype="u1", chunks=(1,), compressors=None)
+
+    def write(i: int, value: int) -> None:
+        zbs.write_chunk(arr, (i,), np.full(1, value, "u1"))
+
+    with ThreadPoolExecutor(16) as pool:
+        for trial in range(1, 51):
+            jobs = [pool.submit(write, i, trial) for i in range(0, 64, 2)]
+            jobs += [pool.submit(zbs.delete_chunk, arr, (i,)) for i in range(1, 64, 2)]
+            for job in jobs:
+                job.result()
+            back = zbs.read_region(arr)
+            assert (back[::2] == trial).all() and (back[1::2] == 0).all(), (trial, back)
+            zbs.write_region(arr, slice(None), 0)  # empties the directory for the next trial
+            assert not (store_dir / "a" / "c").exists()

@@ -115,7 +115,10 @@ mod tests {
                 let (store, inside) = (store.clone(), inside.clone());
                 tokio::spawn(async move {
                     let _held = lock_chunk(&store, if i % 2 == 0 { "a" } else { "b" }).await;
-                    assert!(inside.fetch_add(1, Ordering::SeqCst) < 2, "two holders of a key");
+                    assert!(
+                        inside.fetch_add(1, Ordering::SeqCst) < 2,
+                        "two holders of a key"
+                    );
                     tokio::task::yield_now().await;
                     inside.fetch_sub(1, Ordering::SeqCst);
                 })

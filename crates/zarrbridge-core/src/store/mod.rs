@@ -4,6 +4,7 @@
 mod cloud;
 mod file;
 mod file_traits;
+mod file_tree;
 mod missing_bucket;
 mod options;
 mod raw;
