@@ -23,6 +23,7 @@ from zarrbridge._native import VlenBuffer
 from zarrbridge._nodes import Array, Group
 from zarrbridge._op import asynchronous
 from zarrbridge.io import IoStats, io_stats, read_coalescing, set_read_coalescing
+from zarrbridge.limits import memory_limit, set_memory_limit
 from zarrbridge.store import Store
 
 try:
@@ -45,6 +46,7 @@ __all__ = [
     "errors",
     "io_stats",
     "list_children",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
@@ -54,6 +56,7 @@ __all__ = [
     "read_metadata",
     "read_region",
     "read_region_arrow",
+    "set_memory_limit",
     "set_read_coalescing",
     "sync",
     "update_attributes",

@@ -41,6 +41,7 @@ __all__ = [
     "io_stats_var",
     "list_children",
     "mark_store_loop_thread",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
@@ -51,6 +52,7 @@ __all__ = [
     "read_metadata",
     "read_region",
     "selection_shape",
+    "set_memory_limit",
     "set_read_coalescing",
     "shutdown",
     "store",
@@ -219,6 +221,8 @@ def store_get_ranges(
     key: str,
     ranges: Sequence[tuple[int | None, int | None]],
     callback: _Callback | None = None,
+    *,
+    past_end_is_empty: bool = False,
 ) -> list[Bytes] | Task | None: ...
 def store_put(
     store: Store, key: str, data: _BufferLike, callback: _Callback | None = None
@@ -321,6 +325,10 @@ io_stats_var: Any
 
 def read_coalescing() -> tuple[int, int]: ...
 def set_read_coalescing(max_gap_bytes: int, max_bytes: int) -> None: ...
+
+# --- memory limit (limits.rs) ---------------------------------------------------------------
+def memory_limit() -> int: ...
+def set_memory_limit(limit: int | None) -> int: ...
 
 # --- chunks (chunks.rs) ----------------------------------------------------------------------
 def read_chunk(

@@ -10,7 +10,7 @@ use crate::handle::ArrayHandle;
 use crate::ndcopy::byte_len;
 use crate::pipeline::{
     chunk_concurrency, codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer,
-    ExternalBuffer,
+    store_encoded, ExternalBuffer, Locks,
 };
 pub use crate::values::{Values, VlenValues, WriteData};
 use crate::vlen;
@@ -93,7 +93,8 @@ async fn read_one(
         let values = vlen::read_chunk(array, coords, options, chunks).await?;
         return Decoded::checked(values, shape, element);
     }
-    let out = result_buffer(out, byte_len(&array.chunk_shape(), element.size))?;
+    let chunk_shape = array.chunk_shape();
+    let out = result_buffer(out, byte_len(&chunk_shape, element.size), &chunk_shape)?;
     let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
     let (job_array, job_out) = (array.clone(), out.clone());
     fetch_then(&store, key, chunks, out.len(), move |encoded| {
@@ -169,13 +170,8 @@ async fn write_one(
             .await
         }
     };
-    let written = match encoded {
-        Ok(Some(bytes)) => array.store.set(key.as_str(), bytes).await,
-        Ok(None) => array.store.erase(key.as_str()).await,
-        Err(e) => Err(e),
-    };
-    array.forget_shard(&coords);
-    written
+    // Ordered against partial writes of the same chunk (see crate::chunk_lock).
+    store_encoded(array, &coords, &key, encoded, Locks::Take).await
 }
 
 /// Write one whole chunk (the full chunk shape, C order): fixed-size elements in native byte
@@ -236,7 +232,5 @@ pub async fn write_chunks<D: Into<Values>>(
 pub async fn delete_chunk(array: &ArrayHandle, coords: &[u64]) -> Result<()> {
     array.check_chunk(coords)?;
     let key = array.array.chunk_key(coords);
-    let erased = array.store.erase(key.as_str()).await;
-    array.forget_shard(coords);
-    erased
+    store_encoded(array, coords, &key, Ok(None), Locks::Take).await
 }

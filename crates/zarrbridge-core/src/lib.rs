@@ -3,6 +3,7 @@
 //! Every operation is an `async fn` taking a [`Store`] or a handle. I/O runs on the caller's
 //! tokio runtime; codec work runs on the rayon pool ([`compute`]).
 
+mod chunk_lock;
 pub mod chunks;
 pub mod compute;
 pub mod consolidated;
@@ -11,6 +12,7 @@ pub mod error;
 mod fast;
 pub mod handle;
 pub mod io_stats;
+pub mod limits;
 pub mod ndcopy;
 pub mod nodes;
 pub mod pages;

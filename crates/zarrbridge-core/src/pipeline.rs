@@ -14,11 +14,13 @@ use zarrs::array::{
 };
 use zarrs::storage::StoreKey;
 
+use crate::chunk_lock::{lock_chunk, ChunkLock};
 use crate::compute::{compute_part, compute_threads, in_place_budget, install};
 use crate::error::{Error, Result};
 use crate::fast::{inner_subsets, overlaps, ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
 use crate::io_stats;
+use crate::limits::check_len;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
 use crate::shards::{PartRead, ShardReads};
 use crate::store::{InPlace, Store};
@@ -63,10 +65,11 @@ enum Owner {
 }
 
 impl SharedOut {
-    /// A new, uninitialised buffer of `len` bytes; every byte must be written before
+    /// A new, uninitialised buffer of `len` bytes (holding `what`, for the error when that is
+    /// more than the memory limit allows); every byte must be written before
     /// [`SharedOut::into_vec`].
-    #[must_use]
-    pub(crate) fn owned(len: usize) -> Arc<Self> {
+    pub(crate) fn owned(len: usize, what: impl FnOnce() -> String) -> Result<Arc<Self>> {
+        check_len(len, what)?;
         let mut vec = crate::pages::new_result(len);
         let spare = vec.spare_capacity_mut();
         // SAFETY: the Vec's heap memory does not move when the Vec is moved into `owner`, and
@@ -77,10 +80,10 @@ impl SharedOut {
                 len,
             ))
         };
-        Arc::new(Self {
+        Ok(Arc::new(Self {
             cells,
             owner: Owner::Vec(vec),
-        })
+        }))
     }
 
     /// Wrap a caller's buffer.
@@ -165,14 +168,15 @@ pub(crate) fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Resu
     Ok(chunks.indices().into_iter().map(|c| c.to_vec()).collect())
 }
 
-/// The destination of a read of `len` bytes: the caller's buffer when given (it must be
-/// exactly that size), else a new one.
+/// The destination of a read of `len` bytes, a result of `shape`: the caller's buffer when
+/// given (it must be exactly that size), else a new one.
 pub(crate) fn result_buffer(
     out: Option<Box<dyn ExternalBuffer>>,
     len: usize,
+    shape: &[u64],
 ) -> Result<Arc<SharedOut>> {
     match out {
-        None => Ok(SharedOut::owned(len)),
+        None => SharedOut::owned(len, || format!("a result of shape {shape:?}")),
         Some(buffer) if buffer.len() == len => Ok(SharedOut::external(buffer)),
         Some(buffer) => Err(Error::InvalidData(format!(
             "out holds {} bytes, the result needs {len}",
@@ -250,6 +254,10 @@ pub(crate) fn decode_with_codecs(
             .fill(array.fill_value_bytes())
             .map_err(|e| Error::codec(e.to_string()));
     };
+    // zarrs decodes the piece whole (compressed chains cannot be decoded in part).
+    check_len(byte_len(piece.shape(), elem), || {
+        format!("decoding a chunk of shape {:?}", piece.shape())
+    })?;
     let whole = in_piece.start().iter().all(|&s| s == 0) && in_piece.shape() == piece.shape();
     if whole {
         codecs.decode_into(
@@ -387,15 +395,24 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Whether a write takes its chunks' locks (see [`crate::chunk_lock`]) or its caller already
+/// holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locks {
+    Take,
+    Held,
+}
+
 /// Store `data` (C order, `target`'s shape, native byte order) into the array region `target`.
-/// Chunks only partly covered are read (or taken from `kept`), merged and rewritten: one read
-/// and one write of each stored chunk. Chunks left equal to the fill value are erased unless
-/// the handle writes empty chunks.
+/// Chunks only partly covered are read (or taken from `kept`), merged and rewritten under their
+/// chunk's lock: one read and one write of each stored chunk. Chunks left equal to the fill
+/// value are erased unless the handle writes empty chunks.
 pub(crate) async fn write_from(
     array: &ArrayHandle,
     target: &ArraySubset,
     data: Arc<dyn AsRef<[u8]> + Send + Sync>,
     kept: Option<Kept>,
+    locks: Locks,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -415,8 +432,10 @@ pub(crate) async fn write_from(
             let kept = kept.as_ref().and_then(|k| lock(k).remove(&coords));
             async move {
                 let key = array.array.chunk_key(&coords);
+                let covered = covers(&array, &coords, &target)?;
+                let (held, locks) = lock_to_merge(&array, &key, covered, locks).await;
                 let existing = match kept {
-                    _ if covers(&array, &coords, &target)? => None,
+                    _ if covered => None,
                     Some(kept) => kept,
                     None => array.store.get(key.as_str()).await?,
                 };
@@ -432,18 +451,57 @@ pub(crate) async fn write_from(
                     )
                 })
                 .await;
-                let written = match encoded {
-                    Ok(Some(bytes)) => array.store.set(key.as_str(), bytes).await,
-                    Ok(None) => array.store.erase(key.as_str()).await,
-                    Err(e) => Err(e),
-                };
-                array.forget_shard(&coords);
+                let written = store_encoded(&array, &coords, &key, encoded, locks).await;
+                drop(held);
                 written
             }
         })
         .buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
+}
+
+/// The lock a write of chunk `key` takes before reading the chunk: a read-modify-write (the
+/// write does not cover the chunk) holds it throughout, a whole-chunk write only around its
+/// store call (in [`store_encoded`]), unless the caller holds the locks already (`locks`).
+/// Returns the lock held, and the `locks` to give [`store_encoded`].
+pub(crate) async fn lock_to_merge(
+    array: &ArrayHandle,
+    key: &StoreKey,
+    covered: bool,
+    locks: Locks,
+) -> (Option<ChunkLock>, Locks) {
+    match locks {
+        Locks::Take if !covered => (
+            Some(lock_chunk(&array.store, key.as_str()).await),
+            Locks::Held,
+        ),
+        _ => (None, locks),
+    }
+}
+
+/// Store chunk `coords`' new encoded form, or erase it (`None`: all fill value), holding its
+/// lock around the store call unless the caller holds it (`locks`), and forget its cached shard
+/// index. An encoding error (`encoded`) writes nothing and is returned.
+pub(crate) async fn store_encoded(
+    array: &ArrayHandle,
+    coords: &[u64],
+    key: &StoreKey,
+    encoded: Result<Option<bytes::Bytes>>,
+    locks: Locks,
+) -> Result<()> {
+    let encoded = encoded?;
+    let held = match locks {
+        Locks::Take => Some(lock_chunk(&array.store, key.as_str()).await),
+        Locks::Held => None,
+    };
+    let written = match encoded {
+        Some(bytes) => array.store.set(key.as_str(), bytes).await,
+        None => array.store.erase(key.as_str()).await,
+    };
+    array.forget_shard(coords);
+    drop(held);
+    written
 }
 
 /// Fill `out` (an array of `target`'s shape) with the part of shard `coords` inside `target`:
@@ -554,6 +612,10 @@ fn merge_and_encode(
         return fast.encode(&chunk, existing.as_deref(), &source, parallel);
     }
     let chunk_shape = za.chunk_shape(coords)?;
+    // The chunk is rebuilt whole in memory: zarrs has no partial encoder for plain chunks.
+    check_len(byte_len(chunk.shape(), elem), || {
+        format!("writing into chunk {coords:?} of shape {:?}", chunk.shape())
+    })?;
     let mut buffer: Vec<u8> = match existing {
         Some(encoded) => za
             .codecs()

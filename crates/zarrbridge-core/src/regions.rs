@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use zarrs::array::ArraySubset;
 
+use crate::chunk_lock::{lock_chunks, ChunkLock};
 use crate::chunks::{check_no_out, Decoded, Values, VlenValues};
 use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::{byte_len, c_strides, copy_block, Strided};
-use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer, Kept, SharedOut};
+use crate::pipeline::{
+    chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Kept, Locks, SharedOut,
+};
 use crate::vlen;
 
 /// One item of a selection, as numpy takes it.
@@ -245,13 +248,15 @@ pub async fn read_region(
         let values = read_variable(array, sel).await?;
         return Decoded::checked(values, shape, element);
     }
-    let out = result_buffer(out, byte_len(&shape, element.size))?;
+    let out = result_buffer(out, byte_len(&shape, element.size), &shape)?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
             read_into(array, &sel.bounding_box(), &out, None).await?;
         } else {
             let bbox = sel.bounding_box();
-            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
+            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size), || {
+                format!("the bounding box {:?} of a stepped selection", bbox.shape())
+            })?;
             read_into(array, &bbox, &temp, None).await?;
             // SAFETY: read_into wrote every byte of the box.
             let temp = unsafe { temp.into_vec()? }.expect("owned buffer");
@@ -324,12 +329,16 @@ pub async fn write_region(
         Values::Fixed(data) => data,
     };
     if sel.is_contiguous() {
-        return write_from(array, &bbox, data, None).await;
+        return write_from(array, &bbox, data, None, Locks::Take).await;
     }
-    // Stepped selection: read the bounding box, scatter the new values into it, write it back.
-    // Chunks the box covers only in part are read whole and kept, so that writing the box back
-    // merges into them without reading them again.
-    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
+    // Stepped selection: read the bounding box, scatter the new values into it, write it back,
+    // holding the locks of every chunk of the box throughout (see crate::chunk_lock). Chunks
+    // the box covers only in part are read whole and kept, so that writing the box back merges
+    // into them without reading them again.
+    let _held = lock_box(array, &bbox).await?;
+    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size), || {
+        format!("the bounding box {:?} of a stepped selection", bbox.shape())
+    })?;
     let kept = Kept::default();
     read_into(array, &bbox, &temp, Some(&kept)).await?;
     // SAFETY: read_into wrote every byte of the box.
@@ -356,7 +365,16 @@ pub async fn write_region(
         Ok(boxed)
     })
     .await?;
-    write_from(array, &bbox, Arc::new(merged), Some(kept)).await
+    write_from(array, &bbox, Arc::new(merged), Some(kept), Locks::Held).await
+}
+
+/// The locks of every chunk of `bbox`, held for a stepped write's read, merge and write-back.
+async fn lock_box(array: &ArrayHandle, bbox: &ArraySubset) -> Result<Vec<ChunkLock>> {
+    let keys: Vec<String> = chunks_touching(array, bbox)?
+        .iter()
+        .map(|c| array.array.chunk_key(c).as_str().to_string())
+        .collect();
+    Ok(lock_chunks(&array.store, &keys).await)
 }
 
 async fn write_variable(
@@ -366,13 +384,15 @@ async fn write_variable(
     values: Arc<VlenValues>,
 ) -> Result<()> {
     if sel.is_contiguous() {
-        return vlen::write(array, &bbox, values).await;
+        return vlen::write(array, &bbox, values, Locks::Take).await;
     }
+    // As for fixed-size data: the box's chunks stay locked from the read to the write-back.
+    let _held = lock_box(array, &bbox).await?;
     let boxed = vlen::read(array, &bbox).await?;
     let box_shape = bbox.shape().to_vec();
     let merged =
         spawn_compute(move || Ok(boxed.scatter(sel.box_indices(&box_shape), &values))).await?;
-    vlen::write(array, &bbox, Arc::new(merged)).await
+    vlen::write(array, &bbox, Arc::new(merged), Locks::Held).await
 }
 
 #[cfg(test)]

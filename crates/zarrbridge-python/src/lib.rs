@@ -11,6 +11,7 @@ mod errors;
 mod gil;
 mod handles;
 mod io;
+mod limits;
 mod nodes;
 mod npstrings;
 mod port;
@@ -51,6 +52,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(store_io::store_list_with_delimiter, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_head, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(limits::memory_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(limits::set_memory_limit, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::mark_store_loop_thread, m)?)?;
     m.add_class::<pystore_async::Delivery>()?;
     m.add_function(wrap_pyfunction!(nodes::array_from_metadata, m)?)?;
