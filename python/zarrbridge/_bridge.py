@@ -23,7 +23,7 @@ from typing import Any
 
 import sniffio
 
-from zarrbridge import _native, _pystore
+from zarrbridge import _entry, _native, _pystore
 
 __all__ = ["run"]
 
@@ -134,7 +134,7 @@ async def _run_asyncio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     port = _PORTS[key] if key in _PORTS else _open_port(loop)
     if port is None:
         return await _run_asyncio_callback(loop, fn, args)
-    task = fn(*args, callback=port)
+    task = _entry.call(fn, args, callback=port)
     if type(task) is _native.Ready:  # completed in its first poll
         return task.result()
     try:
@@ -149,7 +149,7 @@ async def _run_asyncio_callback(
 ) -> Any:
     fut: asyncio.Future[Any] = loop.create_future()
 
-    task = fn(*args, callback=_AsyncioCallback(loop, fut))
+    task = _entry.call(fn, args, callback=_AsyncioCallback(loop, fut))
     if type(task) is _native.Ready:  # completed in its first poll: no callback will come
         return task.result()
     try:
@@ -212,7 +212,7 @@ async def _run_trio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         state[0] = _DONE
         lowlevel.reschedule(me, outcome.Value(result) if error is None else outcome.Error(error))
 
-    task = fn(*args, callback=_TrioCallback(trio, token, wake))
+    task = _entry.call(fn, args, callback=_TrioCallback(trio, token, wake))
     if type(task) is _native.Ready:  # completed in its first poll: no callback will come
         return task.result()
 

@@ -20,7 +20,7 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
-from zarrbridge import _bridge
+from zarrbridge import _bridge, _entry
 
 __all__ = ["Call", "Op", "asynchronous", "blocking"]
 
@@ -50,7 +50,7 @@ class Call(Generic[T]):
         self.finish = finish
 
     def sync(self) -> T:
-        return self.finish(self.fn(*self.args))
+        return self.finish(_entry.call(self.fn, self.args))
 
     async def run(self) -> T:
         return self.finish(await _bridge.run(self.fn, self.args))

@@ -67,14 +67,82 @@ def _last(value: Any, length: int) -> memoryview:
     return view[max(len(view) - length, 0) :]
 
 
-def _keys_below(prefix: str, metas: Sequence[Any]) -> list[tuple[str, int]]:
-    return [(m["path"], int(m["size"])) for m in metas if m["path"].startswith(prefix)]
+def _keys_below(method: str, prefix: str, metas: Any) -> list[tuple[str, int]]:
+    if not isinstance(metas, (list, tuple)):
+        raise MalformedResult(method, f"a batch that is a {_kind(metas)}, not a list")
+    found = [(_path(method, m), _size(method, m)) for m in metas]
+    return [(p, n) for p, n in found if p.startswith(prefix)]
 
 
-def _one_level(prefix: str, listing: Any) -> tuple[list[str], list[str]]:
-    prefixes = [p.rstrip("/") + "/" for p in listing["common_prefixes"]]
-    keys = [m["path"] for m in listing["objects"]]
+def _one_level(method: str, prefix: str, listing: Any) -> tuple[list[str], list[str]]:
+    common, objects = _listing(method, listing)
+    prefixes = [p.rstrip("/") + "/" for p in common]
+    keys = [_path(method, m) for m in objects]
     return prefixes, [k for k in keys if k.startswith(prefix)]
+
+
+# --- results checked against obspec -------------------------------------------------------------
+
+
+class MalformedResult(Exception):  # noqa: N818 (an internal signal, never raised to callers)
+    """A Python store's method returned something obspec does not allow. The Rust adapter turns
+    it into a ``StoreError`` naming the method (the store's own exceptions, by contrast, reach
+    the caller with their own type)."""
+
+    def __init__(self, method: str, what: str) -> None:
+        super().__init__(f"the Python store's {method}() returned {what}")
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _result(method: str, value: Any) -> Any:
+    """A ``get`` result: something with ``buffer()`` (sync) or ``buffer_async()``."""
+    if not (hasattr(value, "buffer") or hasattr(value, "buffer_async")):
+        raise MalformedResult(method, f"a {_kind(value)}, not a GetResult with buffer()")
+    return value
+
+
+def _size(method: str, meta: Any) -> int:
+    """The ``size`` of an ``ObjectMeta``: a non-negative int."""
+    try:
+        size = meta["size"]
+    except (TypeError, KeyError, IndexError):
+        raise MalformedResult(method, f"a {_kind(meta)} without a 'size'") from None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise MalformedResult(method, f"a 'size' that is a {_kind(size)}, not an int >= 0")
+    return size
+
+
+def _path(method: str, meta: Any) -> str:
+    try:
+        path = meta["path"]
+    except (TypeError, KeyError, IndexError):
+        raise MalformedResult(method, f"a {_kind(meta)} without a 'path'") from None
+    if not isinstance(path, str):
+        raise MalformedResult(method, f"a 'path' that is a {_kind(path)}, not a str")
+    return path
+
+
+def _buffers(method: str, value: Any) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise MalformedResult(method, f"a {_kind(value)}, not a list of buffers")
+    return list(value)
+
+
+def _listing(method: str, value: Any) -> tuple[list[str], list[Any]]:
+    try:
+        prefixes, objects = value["common_prefixes"], value["objects"]
+    except (TypeError, KeyError, IndexError):
+        raise MalformedResult(
+            method, f"a {_kind(value)}, not a dict with 'common_prefixes' and 'objects'"
+        ) from None
+    if not isinstance(prefixes, (list, tuple)) or not all(isinstance(p, str) for p in prefixes):
+        raise MalformedResult(method, "'common_prefixes' that are not a list of str")
+    if not isinstance(objects, (list, tuple)):
+        raise MalformedResult(method, f"'objects' that are a {_kind(objects)}, not a list")
+    return list(prefixes), list(objects)
 
 
 # --- sync family -------------------------------------------------------------------------------
@@ -82,14 +150,14 @@ def _one_level(prefix: str, listing: Any) -> tuple[list[str], list[str]]:
 
 def sync_get(store: Any, key: str) -> Any:
     try:
-        return store.get(key).buffer()
+        return _result("get", store.get(key)).buffer()
     except FileNotFoundError:
         return None
 
 
 def sync_head(store: Any, key: str) -> int | None:
     try:
-        return int(store.head(key)["size"])
+        return _size("head", store.head(key))
     except FileNotFoundError:
         return None
 
@@ -99,14 +167,16 @@ def sync_get_ranges(store: Any, key: str, ranges: list[tuple[int | None, int | N
         if ranges == [(0, None)]:
             # A whole value (how zarrs' sync-to-async adapter asks for one): one ``get``, not
             # ``head`` + ``get_ranges``.
-            return [store.get(key).buffer()]
+            return [_result("get", store.get(key)).buffer()]
         if (suffix := _suffix(ranges)) is not None:
-            return [_last(store.get(key, options={"range": {"suffix": suffix}}).buffer(), suffix)]
-        size = int(store.head(key)["size"]) if _open_ended(ranges) else None
+            result = _result("get", store.get(key, options={"range": {"suffix": suffix}}))
+            return [_last(result.buffer(), suffix)]
+        size = _size("head", store.head(key)) if _open_ended(ranges) else None
         spans = _spans(ranges, size)
         if not hasattr(store, "get_ranges"):
             return [store.get_range(key, start=s, end=e) for s, e in spans]
-        return store.get_ranges(key, starts=[s for s, _ in spans], ends=[e for _, e in spans])
+        starts, ends = [s for s, _ in spans], [e for _, e in spans]
+        return _buffers("get_ranges", store.get_ranges(key, starts=starts, ends=ends))
     except FileNotFoundError:
         return None
 
@@ -114,12 +184,12 @@ def sync_get_ranges(store: Any, key: str, ranges: list[tuple[int | None, int | N
 def sync_list(store: Any, prefix: str) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     for chunk in store.list(_dir(prefix)):
-        found.extend(_keys_below(prefix, chunk))
+        found.extend(_keys_below("list", prefix, chunk))
     return sorted(found)
 
 
 def sync_list_dir(store: Any, prefix: str) -> tuple[list[str], list[str]]:
-    return _one_level(prefix, store.list_with_delimiter(_dir(prefix)))
+    return _one_level("list_with_delimiter", prefix, store.list_with_delimiter(_dir(prefix)))
 
 
 def sync_put(store: Any, key: str, value: Any) -> None:
@@ -141,7 +211,7 @@ def sync_delete_prefix(store: Any, prefix: str) -> None:
 
 async def async_get(store: Any, key: str) -> Any:
     try:
-        result = await store.get_async(key)
+        result = _result("get_async", await store.get_async(key))
         return await result.buffer_async()
     except FileNotFoundError:
         return None
@@ -149,7 +219,7 @@ async def async_get(store: Any, key: str) -> Any:
 
 async def async_head(store: Any, key: str) -> int | None:
     try:
-        return int((await store.head_async(key))["size"])
+        return _size("head_async", await store.head_async(key))
     except FileNotFoundError:
         return None
 
@@ -159,16 +229,17 @@ async def async_get_ranges(
 ) -> Any:
     try:
         if ranges == [(0, None)]:
-            return [await (await store.get_async(key)).buffer_async()]
+            return [await _result("get_async", await store.get_async(key)).buffer_async()]
         if (suffix := _suffix(ranges)) is not None:
             result = await store.get_async(key, options={"range": {"suffix": suffix}})
-            return [_last(await result.buffer_async(), suffix)]
-        size = int((await store.head_async(key))["size"]) if _open_ended(ranges) else None
+            return [_last(await _result("get_async", result).buffer_async(), suffix)]
+        size = _size("head_async", await store.head_async(key)) if _open_ended(ranges) else None
         spans = _spans(ranges, size)
         if not hasattr(store, "get_ranges_async"):
             return [await store.get_range_async(key, start=s, end=e) for s, e in spans]
-        return await store.get_ranges_async(
-            key, starts=[s for s, _ in spans], ends=[e for _, e in spans]
+        starts, ends = [s for s, _ in spans], [e for _, e in spans]
+        return _buffers(
+            "get_ranges_async", await store.get_ranges_async(key, starts=starts, ends=ends)
         )
     except FileNotFoundError:
         return None
@@ -178,20 +249,23 @@ async def async_list(store: Any, prefix: str) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     if hasattr(store, "list_async"):
         async for chunk in store.list_async(_dir(prefix)):
-            found.extend(_keys_below(prefix, chunk))
+            found.extend(_keys_below("list_async", prefix, chunk))
         return sorted(found)
     # No async listing: walk the levels.
     pending = [prefix]
     while pending:
         level = pending.pop()
-        listing = await store.list_with_delimiter_async(_dir(level))
-        found.extend(_keys_below(prefix, listing["objects"]))
-        pending.extend(p.rstrip("/") + "/" for p in listing["common_prefixes"])
+        common, objects = _listing(
+            "list_with_delimiter_async", await store.list_with_delimiter_async(_dir(level))
+        )
+        found.extend(_keys_below("list_with_delimiter_async", prefix, objects))
+        pending.extend(p.rstrip("/") + "/" for p in common)
     return sorted(found)
 
 
 async def async_list_dir(store: Any, prefix: str) -> tuple[list[str], list[str]]:
-    return _one_level(prefix, await store.list_with_delimiter_async(_dir(prefix)))
+    listing = await store.list_with_delimiter_async(_dir(prefix))
+    return _one_level("list_with_delimiter_async", prefix, listing)
 
 
 async def async_put(store: Any, key: str, value: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 from typing_extensions import Buffer
 
-from zarrbridge import _bridge
+from zarrbridge import _bridge, _entry
 from zarrbridge import _native as _ext
 
 __all__ = ["GetResult", "ListResult", "ObjectMeta", "RawIO"]
@@ -87,7 +87,7 @@ class GetResult:
 
 def _call(fn: Any, *args: Any) -> Any:
     """A native call without a callback (so never a ``Task``)."""
-    return fn(*args)
+    return _entry.call(fn, args)
 
 
 def _missing(url: str, path: str) -> FileNotFoundError:

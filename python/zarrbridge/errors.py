@@ -19,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "ChunkIndexError",
     "CodecError",
+    "InternalError",
     "InvalidDataError",
     "InvalidOptionError",
     "InvalidPathError",
@@ -79,9 +80,26 @@ class CodecError(ZarrBridgeError):
 
 
 class StoreError(ZarrBridgeError, OSError):
-    """The underlying store failed (I/O error, permission, network, ...)."""
+    """The underlying store failed (I/O error, permission, network, ...).
+
+    When an operating-system error caused it (a file store's ``ENOSPC``, ``EACCES``,
+    ``ENOENT``, ...), ``errno``, ``strerror`` and (for file stores) ``filename`` are those of
+    that error, and ``__cause__`` is the ``OSError`` subclass of its errno; otherwise they are
+    ``None``. ``str()`` is always the library's message, which names the store and key."""
+
+    def __str__(self) -> str:
+        # OSError.__str__ shows "[Errno n] strerror: filename" once errno is set.
+        if len(self.args) == 1:
+            return str(self.args[0])
+        return super().__str__()
 
 
 class ResourceError(ZarrBridgeError, MemoryError):
     """An operation would need more memory at once than the library's memory limit allows
     (:func:`zarrbridge.set_memory_limit`); refused before anything was allocated or written."""
+
+
+class InternalError(ZarrBridgeError, RuntimeError):
+    """A bug: zarrbridge or a library below it panicked. The panic was caught at the boundary
+    (it never reaches Python as pyo3's ``PanicException``, a ``BaseException``); the message says
+    what panicked. Please report it."""

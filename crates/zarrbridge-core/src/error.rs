@@ -80,6 +80,10 @@ pub enum Error {
     /// refused before anything is allocated.
     #[error("{0}")]
     Resource(String),
+    /// A bug: a panic inside this library or a library below it, caught before it could cross
+    /// into Python (see [`crate::panics`]). The message says what panicked.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -117,6 +121,22 @@ impl Error {
         }
     }
 
+    /// The same error, its operating-system cause (if it is one) tied to the file `path` it
+    /// concerned, so the binding can fill `OSError.filename`. Other errors are unchanged.
+    #[must_use]
+    pub fn at_path(self, path: std::path::PathBuf) -> Self {
+        match self {
+            Self::Store {
+                message,
+                source: Some(source),
+            } => Self::Store {
+                message,
+                source: Some(source.at_path(path)),
+            },
+            other => other,
+        }
+    }
+
     /// The same error with `prefix` put before its message (`"array /a: "`).
     #[must_use]
     pub fn context(self, prefix: &str) -> Self {
@@ -151,6 +171,21 @@ impl Redacted {
         }
     }
 
+    /// The same error, an `std::io::Error` original replaced by an [`OsErrorAt`] naming `path`.
+    #[must_use]
+    pub fn at_path(self, path: std::path::PathBuf) -> Self {
+        match self.original.downcast::<std::io::Error>() {
+            Ok(io) => Self {
+                text: self.text,
+                original: Box::new(OsErrorAt { path, error: *io }),
+            },
+            Err(original) => Self {
+                text: self.text,
+                original,
+            },
+        }
+    }
+
     /// The error as the other library returned it.
     #[must_use]
     pub fn original(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
@@ -165,6 +200,29 @@ impl std::fmt::Display for Redacted {
 }
 
 impl std::error::Error for Redacted {}
+
+/// An operating-system error and the file it concerned: the binding raises it as an `OSError`
+/// with `errno`, `strerror` and `filename` set. Shown as the OS error alone (the store and key
+/// are already in the message around it).
+#[derive(Debug)]
+pub struct OsErrorAt {
+    /// The file's path on disk.
+    pub path: std::path::PathBuf,
+    /// The error.
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for OsErrorAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for OsErrorAt {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
 
 /// Result alias of the core crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -6,10 +6,11 @@ use serde_json::{Map, Value};
 use zarrs::array::{Array, ArrayMetadata, ArrayShardedExt};
 use zarrs::storage::AsyncReadableWritableListableStorageTraits;
 
-use crate::consolidated::Consolidated;
+use crate::consolidated::{Consolidated, NodeKind};
 use crate::dtype::{zarrs_document, ElementType};
 use crate::error::{Error, Result};
 use crate::fast::FastChain;
+use crate::metadata_checks::not_understood;
 use crate::path::NodePath;
 use crate::shards::ShardReads;
 use crate::store::Store;
@@ -71,6 +72,9 @@ impl ArrayHandle {
         let transformers = doc.get("storage_transformers").and_then(Value::as_array);
         if transformers.is_some_and(|t| !t.is_empty()) {
             element = Err("storage transformers are not supported".into());
+        }
+        if let Some(why) = not_understood(&doc, NodeKind::Array) {
+            element = Err(why);
         }
         let built = match &element {
             Ok(e) => zarrs_document(&doc, e).and_then(|zdoc| build(&store, &path, &zdoc)),

@@ -1,9 +1,23 @@
 //! Copying N-dimensional blocks of fixed-size elements between C-ordered buffers, with steps.
 
+/// The number of elements of `shape`, saturating at `u64::MAX`: `iter().product()` wraps in
+/// release builds, and a wrapped count (2**40 x 2**40 is 0) once let a too-big region pass the
+/// memory limit as an empty buffer.
+#[must_use]
+pub fn element_count(shape: &[u64]) -> u64 {
+    if shape.contains(&0) {
+        return 0;
+    }
+    shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .unwrap_or(u64::MAX)
+}
+
 /// Bytes of `shape` elements of `elem` bytes each (saturating: an impossible size fails later,
 /// at allocation or at the length check, instead of wrapping).
 pub(crate) fn byte_len(shape: &[u64], elem: usize) -> usize {
-    usize::try_from(shape.iter().product::<u64>())
+    usize::try_from(element_count(shape))
         .unwrap_or(usize::MAX)
         .saturating_mul(elem)
 }

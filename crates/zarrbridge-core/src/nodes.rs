@@ -10,6 +10,7 @@ pub use crate::consolidated::{NodeDoc, NodeKind};
 use crate::consolidated::{Consolidated, ZMETADATA};
 use crate::error::{Error, Result};
 use crate::handle::{group_document, ArrayHandle, GroupHandle};
+use crate::metadata_checks::{check_sharding, not_understood};
 use crate::path::NodePath;
 use crate::spec::ArraySpec;
 use crate::store::Store;
@@ -219,6 +220,18 @@ fn node_with(
             Node::Array(ArrayHandle::from_metadata(store.clone(), path, doc.doc)?)
         }
         NodeKind::Array => Node::Array(ArrayHandle::listed(store.clone(), path, doc.doc)?),
+        NodeKind::Group if strict => {
+            if let Some(why) = not_understood(&doc.doc, NodeKind::Group) {
+                return Err(Error::Unsupported(format!(
+                    "group {path} in {}: {why}",
+                    store.url()
+                )));
+            }
+            Node::Group(
+                GroupHandle::from_metadata(store.clone(), path, doc.doc)?
+                    .with_consolidated(consolidated.map(Arc::new)),
+            )
+        }
         NodeKind::Group => Node::Group(
             GroupHandle::from_metadata(store.clone(), path, doc.doc)?
                 .with_consolidated(consolidated.map(Arc::new)),
@@ -315,6 +328,7 @@ pub async fn create_array(
         CreateSpec::Metadata(doc) => doc,
         CreateSpec::Keywords(spec) => spec.to_metadata()?,
     };
+    check_sharding(&doc).map_err(|e| e.context(&format!("array {path}: ")))?;
     let handle = ArrayHandle::from_metadata(store.clone(), path.clone(), doc)?;
     prepare_slot(store, &path, handle.zarr_format(), overwrite).await?;
     write_node_doc(store, &path, NodeKind::Array, handle.metadata()).await?;

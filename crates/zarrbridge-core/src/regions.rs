@@ -197,7 +197,7 @@ impl Selection {
     fn box_indices(&self, box_shape: &[u64]) -> impl Iterator<Item = usize> {
         let (offset, strides) = self.in_box(box_shape);
         let counts = self.counts();
-        let total: u64 = counts.iter().product();
+        let total = crate::ndcopy::element_count(&counts);
         let mut index = vec![0u64; counts.len()];
         (0..total).map(move |k| {
             if k > 0 {

@@ -165,7 +165,7 @@ impl VlenValues {
         if let Some(joined) = Self::join(pieces, shape)? {
             return Ok(joined);
         }
-        let n = to_usize(shape.iter().product::<u64>());
+        let n = to_usize(crate::ndcopy::element_count(shape));
         let mut sizes = vec![0usize; n];
         let mut all_runs = Vec::with_capacity(pieces.len());
         for (values, subset) in pieces {
@@ -304,7 +304,7 @@ impl Values {
     /// [`Error::InvalidData`] for the wrong number of elements, a form the type does not take,
     /// text that is not UTF-8 or a value that does not fit the type's width.
     pub(crate) fn prepare(self, element: ElementType, shape: &[u64]) -> Result<Self> {
-        let count = to_usize(shape.iter().product::<u64>());
+        let count = to_usize(crate::ndcopy::element_count(shape));
         let what = element.describe();
         match (self, element.is_variable()) {
             (Self::Fixed(data), false) => {

@@ -48,7 +48,7 @@ pub(crate) fn decode_chunk(
 ) -> Result<VlenValues> {
     let za = &array.array;
     let shape = za.chunk_shape(coords)?;
-    let n: u64 = shape.iter().map(|n| n.get()).product();
+    let n = crate::ndcopy::element_count(&shape.iter().map(|n| n.get()).collect::<Vec<_>>());
     let fill = array.fill_value_bytes();
     let each = if encoded.is_some() { 0 } else { fill.len() };
     // zarrs decodes a chunk whole, as the fill value fills a missing one.

@@ -9,10 +9,10 @@
 use std::error::Error as StdError;
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use zarrbridge_core::error::Redacted;
+use zarrbridge_core::error::{OsErrorAt, Redacted};
 use zarrbridge_core::Error;
 
 create_exception!(
@@ -71,6 +71,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::Unsupported(_) => "UnsupportedError",
         Error::Codec { .. } => "CodecError",
         Error::Resource(_) => "ResourceError",
+        Error::Internal(_) => "InternalError",
         // New variants are store-level failures unless mapped above.
         _ => "StoreError",
     }
@@ -103,8 +104,81 @@ fn carried<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a PythonException>
     io.get_ref()?.downcast_ref::<PythonException>()
 }
 
+/// The operating-system error in a cause: its number, its text and the file it concerned.
+struct OsInfo {
+    errno: i32,
+    strerror: String,
+    filename: Option<std::path::PathBuf>,
+}
+
+fn os_info(cause: &(dyn StdError + 'static)) -> Option<OsInfo> {
+    if let Some(at) = cause.downcast_ref::<OsErrorAt>() {
+        let mut info = os_info(&at.error)?;
+        info.filename = Some(at.path.clone());
+        return Some(info);
+    }
+    let io = match cause.downcast_ref::<zarrs::storage::StorageError>() {
+        Some(zarrs::storage::StorageError::IOError(io)) => &**io,
+        _ => cause.downcast_ref::<std::io::Error>()?,
+    };
+    let errno = io.raw_os_error()?;
+    Some(OsInfo {
+        errno,
+        // The C library's text, as Python's own OSError shows it ("No space left on device").
+        strerror: std::io::Error::from_raw_os_error(errno)
+            .to_string()
+            .split(" (os error")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+        filename: None,
+    })
+}
+
+/// The first operating-system error in `err`'s causes.
+fn first_os_info(err: &Error) -> Option<OsInfo> {
+    let mut next: Option<&(dyn StdError + 'static)> = err.source();
+    while let Some(cause) = next {
+        let inner = cause
+            .downcast_ref::<Redacted>()
+            .map_or(cause, |r| r.original() as &(dyn StdError + 'static));
+        if let Some(info) = os_info(inner) {
+            return Some(info);
+        }
+        next = inner.source();
+    }
+    None
+}
+
+/// Fill `errno`, `strerror` and `filename` of an `OSError` instance.
+fn set_os_info(py: Python<'_>, err: &PyErr, info: &OsInfo) {
+    let value = err.value(py);
+    let _ = value.setattr("errno", info.errno);
+    let _ = value.setattr("strerror", info.strerror.as_str());
+    if let Some(path) = &info.filename {
+        let _ = value.setattr("filename", path.as_os_str());
+    }
+}
+
 /// The Python exception standing for one Rust cause (whose text is `text`).
 fn cause_exception(cause: &(dyn StdError + 'static), text: String) -> PyErr {
+    if let Some(info) = os_info(cause) {
+        // OSError(errno, strerror, filename) is the subclass of its errno (PermissionError...).
+        return Python::attach(|py| {
+            let args = match &info.filename {
+                Some(path) => (
+                    info.errno,
+                    text,
+                    path.as_os_str()
+                        .into_pyobject(py)
+                        .ok()
+                        .map(Bound::unbind),
+                ),
+                None => (info.errno, text, None),
+            };
+            PyOSError::new_err(args)
+        });
+    }
     let io = match cause.downcast_ref::<zarrs::storage::StorageError>() {
         Some(zarrs::storage::StorageError::IOError(io)) => Some(&**io),
         _ => cause.downcast_ref::<std::io::Error>(),
@@ -167,7 +241,15 @@ fn library_error(py: Python<'_>, err: &Error) -> PyErr {
         .and_then(|m| m.getattr(class_name(err)))
         .and_then(|c| c.cast_into::<PyType>().map_err(PyErr::from));
     match class {
-        Ok(class) => PyErr::from_type(class, message),
+        Ok(class) => {
+            let raised = PyErr::from_type(class, message);
+            if matches!(err, Error::Store { .. }) {
+                if let Some(info) = first_os_info(err) {
+                    set_os_info(py, &raised, &info);
+                }
+            }
+            raised
+        }
         Err(import_error) => {
             let err = PyRuntimeError::new_err(message);
             err.set_cause(py, Some(import_error));

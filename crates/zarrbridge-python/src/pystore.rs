@@ -26,6 +26,14 @@ impl HeldException for HeldPyErr {
 /// raises the original again (see `errors::to_pyerr`).
 pub fn stash(err: PyErr) -> StorageError {
     Python::attach(|py| {
+        // The glue's check of a result the store returned: the store broke obspec's contract,
+        // which is a store failure named after the method, not an exception of the store's own.
+        let malformed = glue(py)
+            .and_then(|g| g.getattr("MalformedResult"))
+            .is_ok_and(|class| err.value(py).is_instance(&class).unwrap_or(false));
+        if malformed {
+            return StorageError::Other(err.value(py).to_string());
+        }
         let value = err.into_value(py);
         let bound = value.bind(py);
         let name = bound
@@ -67,9 +75,54 @@ pub fn ranges_arg(ranges: &[ByteRange]) -> Vec<(Option<u64>, Option<u64>)> {
 
 /// A buffer returned by the store, held without a copy.
 pub fn value(obj: &Bound<'_, PyAny>) -> Result<Bytes, StorageError> {
+    value_of("get", obj)
+}
+
+fn value_of(method: &str, obj: &Bound<'_, PyAny>) -> Result<Bytes, StorageError> {
     HeldBuffer::get(obj, 1, false)
         .map(Bytes::from_owner)
-        .map_err(|e| StorageError::Other(format!("the Python store returned {e}")))
+        .map_err(|e| {
+            StorageError::Other(format!(
+                "the Python store's {method}() returned a {} that is not a bytes-like buffer: {e}",
+                type_name(obj)
+            ))
+        })
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .qualname()
+        .map_or_else(|_| "value".into(), |n| n.to_string())
+}
+
+/// Check the buffers a store's `get_ranges` returned against the ranges asked for: one per
+/// range, none longer than its range (shorter is allowed: a range may end past the value).
+/// zarrs indexes the parts by range and panicked on a short list.
+///
+/// # Errors
+/// A storage error naming `get_ranges` and what is wrong.
+pub fn check_parts(parts: &[Bytes], ranges: &[ByteRange]) -> Result<(), StorageError> {
+    if parts.len() != ranges.len() {
+        return Err(StorageError::Other(format!(
+            "the Python store's get_ranges() returned {} buffers for {} ranges",
+            parts.len(),
+            ranges.len()
+        )));
+    }
+    for (part, range) in parts.iter().zip(ranges) {
+        let most = match *range {
+            ByteRange::FromStart(_, Some(length)) | ByteRange::Suffix(length) => length,
+            ByteRange::FromStart(_, None) => u64::MAX,
+        };
+        if part.len() as u64 > most {
+            return Err(StorageError::Other(format!(
+                "the Python store's get_ranges() returned {} bytes for the {most}-byte range \
+                 {range}",
+                part.len()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `None` or a buffer.
@@ -86,8 +139,14 @@ pub fn maybe_values(obj: &Bound<'_, PyAny>) -> Result<Option<Vec<Bytes>>, Storag
         return Ok(None);
     }
     let mut out = Vec::new();
-    for item in obj.try_iter().map_err(stash)? {
-        out.push(value(&item.map_err(stash)?)?);
+    let not_a_list = |_| {
+        StorageError::Other(format!(
+            "the Python store's get_ranges() returned a {}, not a list of buffers",
+            type_name(obj)
+        ))
+    };
+    for item in obj.try_iter().map_err(not_a_list)? {
+        out.push(value_of("get_ranges", &item.map_err(stash)?)?);
     }
     Ok(Some(out))
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use tokio::sync::oneshot;
-use zarrs::storage::byte_range::ByteRangeIterator;
+use zarrs::storage::byte_range::{ByteRange, ByteRangeIterator};
 use zarrs::storage::{
     async_store_set_partial_many, AsyncListableStorageTraits, AsyncMaybeBytesIterator,
     AsyncReadableStorageTraits, AsyncReadableWritableListableStorage, AsyncWritableStorageTraits,
@@ -192,7 +192,8 @@ impl AsyncReadableStorageTraits for PyAsyncStorage {
         key: &StoreKey,
         byte_ranges: ByteRangeIterator<'a>,
     ) -> Result<AsyncMaybeBytesIterator<'a>, StorageError> {
-        let ranges = pystore::ranges_arg(&byte_ranges.collect::<Vec<_>>());
+        let asked: Vec<ByteRange> = byte_ranges.collect();
+        let ranges = pystore::ranges_arg(&asked);
         let parts: Option<Vec<Bytes>> = self
             .call(
                 "async_get_ranges",
@@ -200,6 +201,9 @@ impl AsyncReadableStorageTraits for PyAsyncStorage {
                 pystore::maybe_values,
             )
             .await?;
+        if let Some(parts) = &parts {
+            pystore::check_parts(parts, &asked)?;
+        }
         Ok(parts.map(
             |p| -> futures::stream::BoxStream<'a, Result<Bytes, StorageError>> {
                 Box::pin(futures::stream::iter(p.into_iter().map(Ok)))

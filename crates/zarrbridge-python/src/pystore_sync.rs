@@ -145,6 +145,9 @@ impl ReadableStorageTraits for PySyncStorage {
             },
             pystore::maybe_values,
         )?;
+        if let Some(parts) = &parts {
+            pystore::check_parts(parts, &ranges)?;
+        }
         Ok(parts.map(|p| Box::new(p.into_iter().map(Ok)) as _))
     }
 

@@ -179,8 +179,14 @@ where
     F: Future<Output = zarrbridge_core::Result<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    // The I/O statistics active in the caller's context record this operation's requests.
-    let fut = io_stats::scope(crate::io::active(py)?, fut);
+    // The I/O statistics active in the caller's context record this operation's requests. A
+    // panic anywhere below becomes an `InternalError` here, whichever way the call waits: it
+    // never reaches pyo3 (a `PanicException`), nor leaves an async caller waiting for a task
+    // that died.
+    let fut = io_stats::scope(
+        crate::io::active(py)?,
+        zarrbridge_core::panics::contained(fut),
+    );
     let Some(callback) = callback else {
         return block(py, fut)?.into_py_any(py);
     };

@@ -503,7 +503,7 @@ pub(crate) fn inner_subsets(shard: &ArraySubset, inner_shape: &[u64]) -> Result<
                 shard.shape()
             ))
         })?;
-    let total = usize::try_from(counts.iter().product::<u64>()).unwrap_or(usize::MAX);
+    let total = usize::try_from(crate::ndcopy::element_count(&counts)).unwrap_or(usize::MAX);
     // Each inner chunk costs its subset, its index entry and its place in the shard index.
     let per_chunk = 64 + 16 * inner_shape.len() as u64;
     check_allocation((total as u64).saturating_mul(per_chunk), || {

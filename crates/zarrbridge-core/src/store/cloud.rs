@@ -17,7 +17,7 @@ use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreSchem
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::options::option_text;
+use super::options::{is_endpoint_url, option_text};
 use super::redact::Redactor;
 use super::timeouts::{Purpose, ReadsAndWrites, READ_TIMEOUT, RETRY_TIMEOUT};
 use crate::error::{Error, Result};
@@ -248,6 +248,18 @@ impl CloudDecl {
                 .map_err(|_| unknown_key("S3 config", k, keys))?;
             chose_signing |= key == AmazonS3ConfigKey::UnsignedPayload;
             b = b.with_config(key, v);
+        }
+        // The environment (`AWS_ENDPOINT`) is read too, and a malformed endpoint from there
+        // would panic in `object_store`'s signer at the first request.
+        for key in [AmazonS3ConfigKey::Endpoint, AmazonS3ConfigKey::S3Endpoint] {
+            if b.get_config_value(&key).is_some_and(|e| !is_endpoint_url(&e)) {
+                return Err(Error::InvalidOption(format!(
+                    "S3 option {:?} (from the options or the environment) must be an absolute \
+                     http:// or https:// URL with a host (the value is not shown: it may be a \
+                     secret)",
+                    key.as_ref()
+                )));
+            }
         }
         if !chose_signing {
             // No endpoint: AWS itself, over HTTPS.

@@ -151,6 +151,11 @@ fn rename_into_place(dir: &OwnedFd, temp: &str, name: &str) -> io::Result<()> {
 }
 
 impl FileStore {
+    /// Where `key` lives on disk (for error reports only: every access is fd-relative).
+    pub(crate) fn path_of(&self, key: &str) -> PathBuf {
+        self.root.join(key.trim_end_matches('/'))
+    }
+
     pub(crate) fn new(root: PathBuf) -> Self {
         Self { root }
     }

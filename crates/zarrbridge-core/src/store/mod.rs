@@ -438,6 +438,7 @@ impl Store {
             .await
             .map_err(|e| Error::store(format!("file I/O gate: {e}")))?;
         let request = Request::begin(kind);
+        let path = file.path_of(key);
         let file = file.clone();
         let done = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -445,7 +446,7 @@ impl Store {
         })
         .await
         .map_err(|e| Error::store(format!("a file operation failed: {e}")))?
-        .map_err(|e| self.with_context(key, e))?;
+        .map_err(|e| self.with_context(key, e.at_path(path)))?;
         Ok((done, request))
     }
 

@@ -18,6 +18,8 @@ enum Kind {
     Flag,
     Duration,
     Count,
+    Url,
+    HeaderText,
 }
 
 /// Options `object_store` parses as booleans, by canonical name.
@@ -62,8 +64,39 @@ const COUNTS: &[(&str, u64)] = &[
     ("http2_max_frame_size", u32::MAX as u64),
 ];
 
+/// Options `object_store` uses as an endpoint URL, by canonical name. It parses some of them
+/// only when it signs a request, with `unwrap`: a malformed one (`"ht!tp://x"`, `""`, a space in
+/// the host) panicked inside its S3 signer.
+const URLS: &[&str] = &[
+    "aws_endpoint",
+    "aws_endpoint_url_s3",
+    "aws_metadata_endpoint",
+    "aws_endpoint_url_sts",
+    "google_base_url",
+    "azure_storage_endpoint",
+    "azure_msi_endpoint",
+    "azure_storage_authority_host",
+    "proxy_url",
+];
+
+/// Options `object_store` puts into an HTTP header (or the signed `Authorization` header) with
+/// `HeaderValue::from_str(..).unwrap()`: a control character in one panicked.
+const HEADER_TEXTS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_session_token",
+    "aws_region",
+    "aws_bucket",
+    "azure_storage_token",
+    "google_bearer_token",
+    "user_agent",
+];
+
 fn kind(canonical: &str) -> Kind {
-    if FLAGS.contains(&canonical) {
+    if URLS.contains(&canonical) {
+        Kind::Url
+    } else if HEADER_TEXTS.contains(&canonical) {
+        Kind::HeaderText
+    } else if FLAGS.contains(&canonical) {
         Kind::Flag
     } else if DURATIONS.contains(&canonical) {
         Kind::Duration
@@ -81,6 +114,21 @@ fn flag(text: &str) -> Option<bool> {
         "0" | "false" | "off" | "no" | "n" => Some(false),
         _ => None,
     }
+}
+
+/// Whether `text` is an absolute `http(s)://` URL with a host that every HTTP layer below
+/// accepts as it is (`url` would percent-encode what `http::Uri` refuses).
+#[must_use]
+pub fn is_endpoint_url(text: &str) -> bool {
+    text.chars().all(|c| c.is_ascii_graphic())
+        && url::Url::parse(text).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        })
+}
+
+/// Whether `text` can be an HTTP header value (visible ASCII, spaces and tabs).
+fn is_header_text(text: &str) -> bool {
+    text.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic())
 }
 
 /// `object_store`'s reading of a duration.
@@ -144,6 +192,14 @@ pub(crate) fn option_text(
         (Kind::Count, _) => count()
             .map(|n| n.to_string())
             .ok_or_else(|| refused("a non-negative integer")),
+        (Kind::Url, Value::String(s)) if is_endpoint_url(s) => Ok(s.clone()),
+        (Kind::Url, _) => Err(refused(
+            "an absolute http:// or https:// URL with a host (visible ASCII only)",
+        )),
+        (Kind::HeaderText, Value::String(s)) if is_header_text(s) => Ok(s.clone()),
+        (Kind::HeaderText, _) => Err(refused(
+            "a string of visible ASCII characters (it is sent in an HTTP header)",
+        )),
         (Kind::Text, Value::String(s)) => Ok(s.clone()),
         (Kind::Text, _) => Err(refused("a string")),
     }
@@ -162,6 +218,11 @@ mod tests {
         assert_eq!(ok("allow_http", json!("yes")), "yes");
         assert_eq!(ok("timeout", json!("1500ms")), "1500ms");
         assert_eq!(ok("pool_max_idle_per_host", json!(8)), "8");
+        assert_eq!(
+            ok("aws_endpoint", json!("http://127.0.0.1:9000")),
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(ok("aws_session_token", json!("a/b+c=")), "a/b+c=");
         for (name, value) in [
             ("aws_region", json!(5)),
             ("allow_http", json!("SECRETVALUE")),
@@ -169,6 +230,13 @@ mod tests {
             ("timeout", json!(30)),
             ("pool_max_idle_per_host", json!(-1)),
             ("http2_max_frame_size", json!(1u64 << 40)),
+            ("aws_endpoint", json!("ht!tp://SECRETVALUE")),
+            ("aws_endpoint", json!("http://exa mple:9/SECRETVALUE")),
+            ("aws_endpoint", json!("")),
+            ("aws_endpoint", json!("ftp://SECRETVALUE")),
+            ("google_base_url", json!("SECRETVALUE")),
+            ("aws_session_token", json!("SECRETVALUE\nx")),
+            ("aws_region", json!("eu\u{7f}SECRETVALUE")),
         ] {
             let err = option_text("config", name, name, &value).unwrap_err();
             let text = err.to_string();
