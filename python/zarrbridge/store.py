@@ -19,11 +19,12 @@ import os
 from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias
 
+from zarrbridge import _entry
 from zarrbridge import _native as _ext
 from zarrbridge._foreign import declaration_of, options_document
 from zarrbridge._store_io import GetResult, ListResult, ObjectMeta, RawIO
 from zarrbridge._zarr_shim import shim
-from zarrbridge.errors import UnsupportedError
+from zarrbridge.errors import InvalidPathError, UnsupportedError
 from zarrbridge.protocols import AsyncStore, ReadOnlyAsyncStore, ReadOnlySyncStore, SyncStore
 
 __all__ = [
@@ -141,13 +142,13 @@ class Store(RawIO):
                 f"a store URL must be a str or os.PathLike, not {type(url).__qualname__}"
             )
         if not text:
-            raise ValueError("a store URL must not be empty")
+            raise InvalidPathError("a store URL must not be empty")
         if "://" not in text:
             text = os.path.abspath(text)
         if config is None and client_options is None and retry_config is None and not kwargs:
-            return cls._wrap(_ext.Store.from_url(text))
+            return cls._wrap(_entry.call(_ext.Store.from_url, (text,)))
         options = options_document(config, client_options, retry_config, kwargs)
-        return cls._wrap(_ext.Store.from_url(text, options))
+        return cls._wrap(_entry.call(_ext.Store.from_url, (text, options)))
 
     @classmethod
     def from_declaration(cls, declaration: Mapping[str, Any]) -> Store:
@@ -168,7 +169,7 @@ class Store(RawIO):
             raise TypeError(
                 f"a store declaration must be a dict, not {type(declaration).__qualname__}"
             )
-        return cls._wrap(_ext.Store.from_declaration(dict(declaration)))
+        return cls._wrap(_entry.call(_ext.Store.from_declaration, (dict(declaration),)))
 
     @property
     def declaration(self) -> dict[str, Any]:

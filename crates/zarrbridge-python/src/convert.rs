@@ -25,8 +25,23 @@ fn not_json(obj: &Bound<'_, PyAny>, why: &str) -> PyErr {
     PyTypeError::new_err(format!("{name} is not JSON-serialisable{why}"))
 }
 
+/// How deeply JSON values given from Python may nest: serde_json's own limit when it parses
+/// text. The conversion recurses, and a list nested 100,000 deep overflowed the stack (a
+/// segmentation fault, not an exception).
+const MAX_DEPTH: usize = 128;
+
 /// `obj` as JSON (see [`Json`]).
 pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_json_at(obj, 0)
+}
+
+fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(crate::errors::to_pyerr(zarrbridge_core::Error::InvalidData(format!(
+            "a JSON value (attributes, metadata, options) nests deeper than {MAX_DEPTH} levels"
+        ))));
+    }
+    let to_json = |value: &Bound<'_, PyAny>| to_json_at(value, depth + 1);
     if obj.is_none() {
         return Ok(Value::Null);
     }
