@@ -214,7 +214,15 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Document {
         let fill = match copy.get_item("fill_value")? {
             Some(value) if !value.is_none() => {
                 copy.del_item("fill_value")?;
-                Some(value.extract::<Fill>()?.0.to_json())
+                // Inside a document, a fill value of no Zarr form is a metadata error, as it
+                // would be in a zarr.json read from a store.
+                let fill = value.extract::<Fill>().map_err(|e| {
+                    crate::errors::to_pyerr(zarrbridge_core::Error::metadata(format!(
+                        "invalid \"fill_value\" in the metadata document: {}",
+                        e.value(obj.py())
+                    )))
+                })?;
+                Some(fill.0.to_json())
             }
             _ => None,
         };
