@@ -123,8 +123,10 @@ def main() -> int:
     summary = {
         "bad inputs tried": len(results),
         "typed errors, store unchanged": verdicts["typed"],
-        **{k: verdicts[k] for k in
-           ("panic", "abort", "hang", "escape", "secret shown", "store changed")},
+        **{
+            k: verdicts[k]
+            for k in ("panic", "abort", "hang", "escape", "secret shown", "store changed")
+        },
         "by group": {g: dict(c) for g, c in sorted(groups.items())},
         "not typed": [
             f"{CASES[int(r['case'])].group}: {CASES[int(r['case'])].name} -> "  # type: ignore[call-overload]

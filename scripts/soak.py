@@ -26,10 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import zarrbridge as zb  # noqa: E402
-from pystores import DictStore  # noqa: E402
-from zarrbridge import sync as zbs  # noqa: E402
-from zarrbridge.errors import ZarrBridgeError  # noqa: E402
+import zarrbridge as zb
+from pystores import DictStore
+from zarrbridge import sync as zbs
+from zarrbridge.errors import ZarrBridgeError
 
 
 def sample() -> tuple[float, int, int]:
@@ -54,12 +54,20 @@ class Bad(DictStore):
 def round_sync(store: zb.Store, i: int) -> int:
     errors = 0
     data = np.arange(64 * 64, dtype="int32").reshape(64, 64) + i
-    arr = zbs.create_array(store, f"a{i % 4}", shape=(64, 64), chunks=(16, 16), dtype="int32",
-                           overwrite=True)
+    arr = zbs.create_array(
+        store, f"a{i % 4}", shape=(64, 64), chunks=(16, 16), dtype="int32", overwrite=True
+    )
     zbs.write_region(arr, ..., data)
     assert np.array_equal(zbs.read_region(arr, ...), data)
-    sh = zbs.create_array(store, f"s{i % 4}", shape=(64, 64), chunks=(8, 8), shards=(32, 32),
-                          dtype="int32", overwrite=True)
+    sh = zbs.create_array(
+        store,
+        f"s{i % 4}",
+        shape=(64, 64),
+        chunks=(8, 8),
+        shards=(32, 32),
+        dtype="int32",
+        overwrite=True,
+    )
     zbs.write_region(sh, (slice(3, 40), slice(5, 60)), data[3:40, 5:60])
     zbs.read_chunk(sh, (1, 1))
     zbs.list_children(store, use_consolidated=False)
@@ -77,10 +85,12 @@ def round_sync(store: zb.Store, i: int) -> int:
 
 
 async def round_async(store: zb.Store, i: int) -> None:
-    arr = await zb.create_array(store, f"b{i % 4}", shape=(32, 32), chunks=(8, 8), dtype="f8",
-                                overwrite=True)
-    await asyncio.gather(*(zb.write_chunk(arr, (r, c), float(i)) for r in range(4)
-                           for c in range(4)))
+    arr = await zb.create_array(
+        store, f"b{i % 4}", shape=(32, 32), chunks=(8, 8), dtype="f8", overwrite=True
+    )
+    await asyncio.gather(
+        *(zb.write_chunk(arr, (r, c), float(i)) for r in range(4) for c in range(4))
+    )
     await asyncio.gather(*(zb.read_chunk(arr, (r, c)) for r in range(4) for c in range(4)))
 
 
@@ -91,8 +101,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stores = [zb.Store.from_url("memory://soak"), zb.Store.from_url(tmp),
-                  zb.store.python_store(DictStore())]
+        stores = [
+            zb.Store.from_url("memory://soak"),
+            zb.Store.from_url(tmp),
+            zb.store.python_store(DictStore()),
+        ]
         bad = zb.store.python_store(Bad())
         start = time.monotonic()
         times: list[float] = []
@@ -119,14 +132,22 @@ def main() -> None:
                 next_sample = now + args.interval
         kept = [i for i, t in enumerate(times) if t * 60 >= args.warmup] or list(range(len(times)))
         pick = lambda ys: [ys[i] for i in kept]  # noqa: E731
-        print(f"rounds: {rounds}, typed errors: {errors}, samples: {len(kept)} "
-              f"(after {args.warmup:.0f} s of warm-up), {args.seconds:.0f} s")
-        print(f"RSS: {rss[kept[0]]:.1f} -> {rss[-1]:.1f} MiB, "
-              f"slope {slope(pick(times), pick(rss)):+.2f} MiB/min")
-        print(f"fds: {fds[kept[0]]:.0f} -> {fds[-1]:.0f}, "
-              f"slope {slope(pick(times), pick(fds)):+.2f} /min")
-        print(f"threads: {threads[kept[0]]:.0f} -> {threads[-1]:.0f}, "
-              f"slope {slope(pick(times), pick(threads)):+.2f} /min")
+        print(
+            f"rounds: {rounds}, typed errors: {errors}, samples: {len(kept)} "
+            f"(after {args.warmup:.0f} s of warm-up), {args.seconds:.0f} s"
+        )
+        print(
+            f"RSS: {rss[kept[0]]:.1f} -> {rss[-1]:.1f} MiB, "
+            f"slope {slope(pick(times), pick(rss)):+.2f} MiB/min"
+        )
+        print(
+            f"fds: {fds[kept[0]]:.0f} -> {fds[-1]:.0f}, "
+            f"slope {slope(pick(times), pick(fds)):+.2f} /min"
+        )
+        print(
+            f"threads: {threads[kept[0]]:.0f} -> {threads[-1]:.0f}, "
+            f"slope {slope(pick(times), pick(threads)):+.2f} /min"
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,11 @@ class Env:
     def __post_init__(self) -> None:
         self.store = as_store(f"memory://hostile-{self.name}")
         self.plain = zbs.create_array(
-            self.store, "a", shape=(8, 8), chunks=(4, 4), dtype="int32",
+            self.store,
+            "a",
+            shape=(8, 8),
+            chunks=(4, 4),
+            dtype="int32",
             compressors=[{"name": "zstd", "configuration": {"level": 1, "checksum": False}}],
         )
         zbs.write_region(self.plain, ..., np.arange(64, dtype="int32").reshape(8, 8))
@@ -109,9 +113,7 @@ for _name, _config in {
         if "timeout" in config:
             options["timeout"] = config["timeout"]
             config = {}
-        store = zb.Store.from_url(
-            "s3://bucket/p", config={**_S3, **config}, client_options=options
-        )
+        store = zb.Store.from_url("s3://bucket/p", config={**_S3, **config}, client_options=options)
         return zbs.open_group(store, "")
 
     case("options", _name, errors.InvalidOptionError)(_open)
@@ -195,7 +197,11 @@ _MALFORMED: dict[str, tuple[str, Any, Callable[[zb.Store], Any]]] = {
         [{"path": 5, "size": 1}],
         lambda s: list(s.list()),
     ),
-    "list_with_delimiter returns None": ("list_with_delimiter", None, lambda s: s.list_with_delimiter()),
+    "list_with_delimiter returns None": (
+        "list_with_delimiter",
+        None,
+        lambda s: s.list_with_delimiter(),
+    ),
     "list_with_delimiter returns int prefixes": (
         "list_with_delimiter",
         {"common_prefixes": [1], "objects": []},

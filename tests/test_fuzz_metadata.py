@@ -16,9 +16,9 @@ import os
 from typing import Any
 
 import numpy as np
+import zarrbridge as zb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import zarrbridge as zb
 from zarrbridge import sync as zbs
 from zarrbridge.errors import ZarrBridgeError
 
@@ -53,8 +53,13 @@ json_value = st.recursive(
     json_leaf,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(st.sampled_from(["name", "configuration", "chunk_shape", "codecs",
-                                         "endian", "must_understand", "x"]), inner, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                ["name", "configuration", "chunk_shape", "codecs", "endian", "must_understand", "x"]
+            ),
+            inner,
+            max_size=4,
+        ),
     ),
     max_leaves=12,
 )
@@ -72,13 +77,21 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
         elif action == "shape":
             doc["shape"] = draw(shape_like)
         elif action == "chunks":
-            doc["chunk_grid"] = {"name": "regular", "configuration": {"chunk_shape": draw(shape_like)}}
+            doc["chunk_grid"] = {
+                "name": "regular",
+                "configuration": {"chunk_shape": draw(shape_like)},
+            }
         elif action == "shard":
-            doc["codecs"] = [{"name": "sharding_indexed", "configuration": {
-                "chunk_shape": draw(shape_like),
-                "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
-                "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
-            }}]
+            doc["codecs"] = [
+                {
+                    "name": "sharding_indexed",
+                    "configuration": {
+                        "chunk_shape": draw(shape_like),
+                        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+                        "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+                    },
+                }
+            ]
         else:
             doc[field] = draw(json_value)
     return doc
@@ -126,8 +139,9 @@ index = st.one_of(
         st.none() | st.integers(-4, 4),
     ),
 )
-selections = st.one_of(index, st.tuples(index), st.tuples(index, index),
-                       st.tuples(index, index, index), st.just(...))
+selections = st.one_of(
+    index, st.tuples(index), st.tuples(index, index), st.tuples(index, index, index), st.just(...)
+)
 
 ARRAY_STORE = zb.Store.from_url("memory://fuzz-selections")
 DATA = np.arange(30, dtype="int16").reshape(6, 5)

@@ -19,7 +19,9 @@ def chain(error: BaseException) -> list[BaseException]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.group}: {c.name}" for c in CASES])
-def test_a_bad_input_raises_a_typed_error_and_changes_nothing(case: Case, request: pytest.FixtureRequest) -> None:
+def test_a_bad_input_raises_a_typed_error_and_changes_nothing(
+    case: Case, request: pytest.FixtureRequest
+) -> None:
     env = Env(request.node.name.replace("/", "_")[:60] + str(id(case)))
     if case.prepare is not None:
         case.prepare(env)

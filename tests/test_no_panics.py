@@ -153,9 +153,7 @@ def test_unknown_fields_are_refused_unless_must_understand_is_false(tmp_path: An
     with pytest.raises(UnsupportedError, match='"ext"'):
         zbs.create_array(store, "a", metadata={**ARRAY, "ext": {"x": 1}})
     assert not (tmp_path / "a").exists()
-    ok = zbs.create_array(
-        store, "b", metadata={**ARRAY, "ext": {"x": 1, "must_understand": False}}
-    )
+    ok = zbs.create_array(store, "b", metadata={**ARRAY, "ext": {"x": 1, "must_understand": False}})
     zbs.write_region(ok, ..., np.arange(4, dtype="int8"))
     # zarr-python reads what was accepted.
     assert zarr.open_array(str(tmp_path / "b"), mode="r")[:].tolist() == [0, 1, 2, 3]

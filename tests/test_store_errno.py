@@ -82,8 +82,8 @@ def test_disk_full_sets_errno_enospc_and_tears_nothing(tmp_path: Path) -> None:
     )
     command = (
         f"mount -t tmpfs -o size=384k none {mount} && "
-        f"{sys.executable} -c \"$SETUP\" {mount} && {sys.executable} {script} {mount} && "
-        f"{sys.executable} -c \"$VERIFY\" {mount}"
+        f'{sys.executable} -c "$SETUP" {mount} && {sys.executable} {script} {mount} && '
+        f'{sys.executable} -c "$VERIFY" {mount}'
     )
     verify = (
         "import numpy as np, zarrbridge.sync as zbs, sys, pathlib, json\n"
@@ -151,8 +151,16 @@ def test_permission_denied_sets_errno_eacces_and_filename() -> None:
             p.chmod(0o555 if p.is_dir() else 0o444)
         before = {n: (root / n).read_bytes() for n in files(root) if (root / n).is_file()}
         proc = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-             "-c", CHILD, str(root)],
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                sys.executable,
+                "-c",
+                CHILD,
+                str(root),
+            ],
             capture_output=True,
             text=True,
             timeout=120,

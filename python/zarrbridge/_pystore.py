@@ -84,7 +84,7 @@ def _one_level(method: str, prefix: str, listing: Any) -> tuple[list[str], list[
 # --- results checked against obspec -------------------------------------------------------------
 
 
-class MalformedResult(Exception):  # noqa: N818 (an internal signal, never raised to callers)
+class MalformedResult(Exception):
     """A Python store's method returned something obspec does not allow. The Rust adapter turns
     it into a ``StoreError`` naming the method (the store's own exceptions, by contrast, reach
     the caller with their own type)."""

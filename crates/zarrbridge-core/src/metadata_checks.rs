@@ -101,10 +101,7 @@ fn check_codecs(codecs: Option<&Value>, chunk: &[u64]) -> Result<()> {
                         )
                     })?;
                 let divides = inner.len() == chunk.len()
-                    && inner
-                        .iter()
-                        .zip(chunk)
-                        .all(|(&i, &c)| i > 0 && c % i == 0);
+                    && inner.iter().zip(chunk).all(|(&i, &c)| i > 0 && c % i == 0);
                 if !divides {
                     return Err(Error::metadata(format!(
                         "the sharding codec's inner chunk shape {inner:?} does not divide the \
@@ -152,7 +149,12 @@ mod tests {
             d
         };
         assert!(not_understood(&doc(json!({"must_understand": false})), NodeKind::Group).is_none());
-        for extra in [json!(1), json!({}), json!({"must_understand": true}), json!([])] {
+        for extra in [
+            json!(1),
+            json!({}),
+            json!({"must_understand": true}),
+            json!([]),
+        ] {
             assert!(not_understood(&doc(extra), NodeKind::Group).is_some());
         }
         let v2 = json!({"zarr_format": 2, "foo": 1});

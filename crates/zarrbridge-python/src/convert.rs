@@ -37,9 +37,11 @@ pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 
 fn to_json_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(crate::errors::to_pyerr(zarrbridge_core::Error::InvalidData(format!(
-            "a JSON value (attributes, metadata, options) nests deeper than {MAX_DEPTH} levels"
-        ))));
+        return Err(crate::errors::to_pyerr(
+            zarrbridge_core::Error::InvalidData(format!(
+                "a JSON value (attributes, metadata, options) nests deeper than {MAX_DEPTH} levels"
+            )),
+        ));
     }
     let to_json = |value: &Bound<'_, PyAny>| to_json_at(value, depth + 1);
     if obj.is_none() {

@@ -169,10 +169,7 @@ fn cause_exception(cause: &(dyn StdError + 'static), text: String) -> PyErr {
                 Some(path) => (
                     info.errno,
                     text,
-                    path.as_os_str()
-                        .into_pyobject(py)
-                        .ok()
-                        .map(Bound::unbind),
+                    path.as_os_str().into_pyobject(py).ok().map(Bound::unbind),
                 ),
                 None => (info.errno, text, None),
             };

@@ -252,7 +252,9 @@ impl CloudDecl {
         // The environment (`AWS_ENDPOINT`) is read too, and a malformed endpoint from there
         // would panic in `object_store`'s signer at the first request.
         for key in [AmazonS3ConfigKey::Endpoint, AmazonS3ConfigKey::S3Endpoint] {
-            if b.get_config_value(&key).is_some_and(|e| !is_endpoint_url(&e)) {
+            if b.get_config_value(&key)
+                .is_some_and(|e| !is_endpoint_url(&e))
+            {
                 return Err(Error::InvalidOption(format!(
                     "S3 option {:?} (from the options or the environment) must be an absolute \
                      http:// or https:// URL with a host (the value is not shown: it may be a \

@@ -128,7 +128,8 @@ pub fn is_endpoint_url(text: &str) -> bool {
 
 /// Whether `text` can be an HTTP header value (visible ASCII, spaces and tabs).
 fn is_header_text(text: &str) -> bool {
-    text.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic())
+    text.chars()
+        .all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic())
 }
 
 /// `object_store`'s reading of a duration.
