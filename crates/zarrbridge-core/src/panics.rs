@@ -58,9 +58,7 @@ mod tests {
             .unwrap();
         let err = rt
             .block_on(contained(async {
-                if std::hint::black_box(true) {
-                    panic!("deliberate test panic {}", 42);
-                }
+                assert!(!std::hint::black_box(true), "deliberate test panic {}", 42);
                 Ok(())
             }))
             .unwrap_err();

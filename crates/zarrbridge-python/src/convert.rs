@@ -25,7 +25,7 @@ fn not_json(obj: &Bound<'_, PyAny>, why: &str) -> PyErr {
     PyTypeError::new_err(format!("{name} is not JSON-serialisable{why}"))
 }
 
-/// How deeply JSON values given from Python may nest: serde_json's own limit when it parses
+/// How deeply JSON values given from Python may nest: `serde_json`'s own limit when it parses
 /// text. The conversion recurses, and a list nested 100,000 deep overflowed the stack (a
 /// segmentation fault, not an exception).
 const MAX_DEPTH: usize = 128;
