@@ -135,7 +135,7 @@ SECRET = "S3CR3Tc4n4ryVALUE"
         ({"region": 5}, "region", "a string"),
         ({"region": True}, "region", "a string"),
         ({"skip_signature": SECRET}, "skip_signature", "a boolean"),
-        ({"config": {"aws_endpoint": 8080}}, "aws_endpoint", "a string"),
+        ({"config": {"aws_endpoint": 8080}}, "aws_endpoint", "http:// or https:// URL"),
         ({"checksum_algorithm": SECRET}, "", "refused"),  # an enum the builder parses itself
     ],
 )
