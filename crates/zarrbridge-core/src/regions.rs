@@ -1,15 +1,14 @@
 //! Region reads and writes with numpy basic indexing: integers, slices with any step, Ellipsis.
 
-use std::sync::Arc;
-
 use zarrs::array::ArraySubset;
 
 use crate::chunks::{Decoded, WriteData};
-use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
+use crate::gather::{fill_selection, write_selection};
 use crate::handle::ArrayHandle;
-use crate::ndcopy::{byte_len, c_strides, copy_block, Strided};
-use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer, Kept, SharedOut};
+use crate::indexing::{resolve_slice, to_i64, to_u64, FancySelection};
+use crate::ndcopy::byte_len;
+use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer};
 
 /// One item of a selection, as numpy takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +26,8 @@ struct DimSel {
     start: u64,
     count: u64,
     step: i64,
+    /// Whether the dimension stays in the result (a slice), or is dropped (an integer).
+    kept: bool,
 }
 
 /// A selection resolved against an array shape.
@@ -35,48 +36,6 @@ pub struct Selection {
     dims: Vec<DimSel>,
     /// Shape of the result (integer-indexed dimensions dropped).
     pub out_shape: Vec<u64>,
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// Python's `slice.indices` followed by the length computation.
-fn resolve_slice(
-    start: Option<i64>,
-    end: Option<i64>,
-    stride: Option<i64>,
-    len: u64,
-) -> Result<DimSel> {
-    let step = stride.unwrap_or(1);
-    if step == 0 {
-        return Err(Error::Selection("slice step cannot be zero".into()));
-    }
-    let len = to_i64(len);
-    let (lower, upper) = if step < 0 { (-1, len - 1) } else { (0, len) };
-    let clamp = |v: Option<i64>, default: i64| match v {
-        None => default,
-        Some(v) if v < 0 => (v.saturating_add(len)).max(lower),
-        Some(v) => v.min(upper),
-    };
-    let start = clamp(start, if step < 0 { upper } else { lower });
-    let last = clamp(end, if step < 0 { lower } else { upper });
-    let count = if step < 0 && last < start {
-        (start - last - 1) / (-step) + 1
-    } else if step > 0 && start < last {
-        (last - start - 1) / step + 1
-    } else {
-        0
-    };
-    Ok(DimSel {
-        start: to_u64(start.max(0)),
-        count: to_u64(count),
-        step,
-    })
 }
 
 impl Selection {
@@ -130,12 +89,18 @@ impl Selection {
                         start: to_u64(j),
                         count: 1,
                         step: 1,
+                        kept: false,
                     });
                 }
                 SelItem::Slice(from, to, stride) => {
-                    let d = resolve_slice(from, to, stride, len)?;
-                    out_shape.push(d.count);
-                    dims.push(d);
+                    let (start, count, step) = resolve_slice(from, to, stride, len)?;
+                    out_shape.push(count);
+                    dims.push(DimSel {
+                        start,
+                        count,
+                        step,
+                        kept: true,
+                    });
                 }
                 SelItem::Ellipsis => unreachable!("expanded above"),
             }
@@ -165,28 +130,14 @@ impl Selection {
         ArraySubset::new_with_ranges(&ranges)
     }
 
-    /// Where the selected elements sit in a C-ordered copy of the bounding box.
-    fn in_box(&self, box_shape: &[u64]) -> (isize, Vec<isize>) {
-        let strides = c_strides(box_shape);
-        let mut offset = 0isize;
-        let steps = self
+    /// The same selection as an orthogonal one (each dimension a range with a step).
+    fn stepped(&self, shape: &[u64]) -> FancySelection {
+        let dims: Vec<_> = self
             .dims
             .iter()
-            .zip(&strides)
-            .map(|(d, &s)| {
-                let step = isize::try_from(d.step).unwrap_or(isize::MAX);
-                if d.step < 0 {
-                    let from_lo = (d.count - 1) * d.step.unsigned_abs();
-                    offset += isize::try_from(from_lo).unwrap_or(isize::MAX) * s;
-                }
-                step * s
-            })
+            .map(|d| (d.start, d.step, d.count, d.kept))
             .collect();
-        (offset, steps)
-    }
-
-    fn counts(&self) -> Vec<u64> {
-        self.dims.iter().map(|d| d.count).collect()
+        FancySelection::stepped(&dims, shape)
     }
 }
 
@@ -198,10 +149,9 @@ pub fn selection_shape(array: &ArrayHandle, items: &[SelItem]) -> Result<Vec<u64
     Ok(Selection::parse(items, array.shape())?.out_shape)
 }
 
-/// Read a selection of `array`; into `out` when given.
-///
-/// # Panics
-/// Never in practice: an internal buffer is checked to be owned before use.
+/// Read a selection of `array`; into `out` when given. A box (steps of 1) is decoded straight
+/// into the result; a stepped selection reads only the chunks holding selected elements and
+/// copies those out (see [`crate::gather`]), so it needs memory for its result, not its box.
 ///
 /// # Errors
 /// [`Error::Selection`] for a bad selection, codec and store errors.
@@ -216,36 +166,9 @@ pub async fn read_region(
     let out = result_buffer(out, byte_len(&shape, element.size))?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
-            read_into(array, &sel.bounding_box(), &out, None).await?;
+            read_into(array, &sel.bounding_box(), &out).await?;
         } else {
-            let bbox = sel.bounding_box();
-            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
-            read_into(array, &bbox, &temp, None).await?;
-            // SAFETY: read_into wrote every byte of the box.
-            let temp = unsafe { temp.into_vec()? }.expect("owned buffer");
-            let (job_out, counts) = (out.clone(), sel.counts());
-            spawn_compute(move || {
-                let (offset, strides) = sel.in_box(bbox.shape());
-                let dst_strides = c_strides(&counts);
-                // SAFETY: this job is the only one touching `out`, and it writes all of it.
-                let dst = unsafe { job_out.slice_mut() };
-                copy_block(
-                    &temp,
-                    Strided {
-                        offset,
-                        strides: &strides,
-                    },
-                    dst,
-                    Strided {
-                        offset: 0,
-                        strides: &dst_strides,
-                    },
-                    &counts,
-                    element.size,
-                );
-                Ok(())
-            })
-            .await?;
+            fill_selection(array, &sel.stepped(array.shape()), &out).await?;
         }
     }
     // SAFETY: every byte was written above (an empty selection has no bytes).
@@ -258,9 +181,6 @@ pub async fn read_region(
 }
 
 /// Write `data` (C order, native byte order, exactly the selection's shape) to a selection.
-///
-/// # Panics
-/// Never in practice: an internal buffer is checked to be owned before use.
 ///
 /// # Errors
 /// [`Error::Selection`], [`Error::InvalidData`] for a size mismatch (nothing is written),
@@ -279,41 +199,11 @@ pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteDat
     if sel.is_empty() {
         return Ok(());
     }
-    let bbox = sel.bounding_box();
     if sel.is_contiguous() {
-        return write_from(array, &bbox, data, None).await;
+        return write_from(array, &sel.bounding_box(), data).await;
     }
-    // Stepped selection: read the bounding box, scatter the new values into it, write it back.
-    // Chunks the box covers only in part are read whole and kept, so that writing the box back
-    // merges into them without reading them again.
-    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
-    let kept = Kept::default();
-    read_into(array, &bbox, &temp, Some(&kept)).await?;
-    // SAFETY: read_into wrote every byte of the box.
-    let mut boxed = unsafe { temp.into_vec()? }.expect("owned buffer");
-    let box_shape = bbox.shape().to_vec();
-    let merged = spawn_compute(move || {
-        let (offset, strides) = sel.in_box(&box_shape);
-        let counts = sel.counts();
-        let src_strides = c_strides(&counts);
-        copy_block(
-            (*data).as_ref(),
-            Strided {
-                offset: 0,
-                strides: &src_strides,
-            },
-            &mut boxed,
-            Strided {
-                offset,
-                strides: &strides,
-            },
-            &counts,
-            element.size,
-        );
-        Ok(boxed)
-    })
-    .await?;
-    write_from(array, &bbox, Arc::new(merged), Some(kept)).await
+    // Each chunk holding selected elements is read, merged and written once.
+    write_selection(array, &sel.stepped(array.shape()), data).await
 }
 
 #[cfg(test)]

@@ -111,6 +111,13 @@ impl Store {
 
     /// Every key below `prefix` (a directory, see [`dir_prefix`]), sorted, with sizes.
     pub async fn list(&self, prefix: &str) -> Result<Vec<KeyMeta>> {
+        let keys = self.list_keys(prefix).await?;
+        self.with_sizes(keys).await
+    }
+
+    /// Every key below `prefix` (a directory, see [`dir_prefix`]), sorted, without sizes (one
+    /// listing, no look-up per key).
+    pub(crate) async fn list_keys(&self, prefix: &str) -> Result<Vec<String>> {
         let dir = dir_prefix(prefix)?;
         let keys = {
             let _permit = self.permit().await?;
@@ -120,8 +127,7 @@ impl Store {
                 .await
                 .map_err(|e| self.io_error(prefix, e))?
         };
-        self.with_sizes(keys.iter().map(|k| self.listed(k.as_str())).collect())
-            .await
+        Ok(keys.iter().map(|k| self.listed(k.as_str())).collect())
     }
 
     /// The keys and child prefixes directly below `prefix`.

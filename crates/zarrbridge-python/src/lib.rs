@@ -6,14 +6,19 @@ use pyo3::prelude::*;
 mod buffer;
 mod chunks;
 mod convert;
+mod copy;
+mod encoded;
 mod errors;
 mod handles;
+mod indexing;
 mod io;
 mod nodes;
+mod progress;
 mod pystore;
 mod pystore_async;
 mod pystore_sync;
 mod regions;
+mod resize;
 mod runtime;
 mod store;
 mod store_io;
@@ -67,5 +72,17 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(chunks::delete_chunk, m)?)?;
     m.add_function(wrap_pyfunction!(regions::read_region, m)?)?;
     m.add_function(wrap_pyfunction!(regions::write_region, m)?)?;
+    m.add_function(wrap_pyfunction!(encoded::read_encoded_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(encoded::write_encoded_chunk, m)?)?;
+    m.add_class::<indexing::PySelection>()?;
+    m.add_function(wrap_pyfunction!(indexing::orthogonal_selection, m)?)?;
+    m.add_function(wrap_pyfunction!(indexing::vectorized_selection, m)?)?;
+    m.add_function(wrap_pyfunction!(indexing::read_selection, m)?)?;
+    m.add_function(wrap_pyfunction!(indexing::write_selection, m)?)?;
+    m.add_function(wrap_pyfunction!(resize::resize, m)?)?;
+    m.add_function(wrap_pyfunction!(resize::append, m)?)?;
+    m.add_function(wrap_pyfunction!(copy::copy, m)?)?;
+    m.add_class::<progress::PyProgressCounter>()?;
+    m.add("progress_var", progress::progress_var(m.py())?)?;
     Ok(())
 }

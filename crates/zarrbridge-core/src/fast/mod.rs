@@ -21,7 +21,8 @@ use zarrs::array::{ArraySubset, CodecChain, FillValue};
 use crate::compute::install;
 use crate::error::{Error, Result};
 use crate::ndcopy::{byte_len, c_strides, copy_block_into, copy_bytes, offset_of, Sink, Strided};
-use contexts::{compress_append, decompress_exact, with_scratch};
+pub(crate) use contexts::with_scratch;
+use contexts::{compress_append, decompress_exact};
 use shard_index::{Entry, IndexFormat};
 
 /// The bytes-to-bytes step of a chain this path runs.
