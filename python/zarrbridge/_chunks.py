@@ -28,6 +28,7 @@ from zarrbridge._convert import (
     none,
 )
 from zarrbridge._op import Call, Op
+from zarrbridge._progress import ProgressCallback, tracked
 from zarrbridge.errors import InvalidDataError
 
 if TYPE_CHECKING:  # annotations only: _nodes (Array) builds its methods from this module
@@ -36,23 +37,37 @@ if TYPE_CHECKING:  # annotations only: _nodes (Array) builds its methods from th
 __all__ = ["delete_chunk", "read_chunk", "read_chunks", "write_chunk", "write_chunks"]
 
 
+def _shape(array: Array, inner: bool) -> tuple[int, ...]:
+    """The shape of the chunks ``inner`` addresses."""
+    return array.chunks if inner else array.chunk_shape
+
+
 def read_chunk(
-    array: Array, coords: CoordsLike, *, out: npt.NDArray[Any] | None = None
+    array: Array,
+    coords: CoordsLike,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    inner: bool = False,
 ) -> Op[npt.NDArray[Any]]:
-    """Read one stored chunk (a whole shard for a sharded array).
+    """Read one stored chunk (a whole shard for a sharded array), or one inner chunk.
 
     Args:
         array: The array.
-        coords: The chunk's coordinates in :attr:`Array.grid_shape`.
-        out: A C-contiguous writeable array of exactly ``array.dtype`` and
-            ``array.chunk_shape`` to decode into.
+        coords: The chunk's coordinates in :attr:`Array.grid_shape` (with ``inner``, in
+            :attr:`Array.inner_grid_shape`).
+        out: A C-contiguous writeable array of exactly ``array.dtype`` and the chunk's shape
+            to decode into.
+        inner: Read one inner chunk of a sharded array (shape :attr:`Array.chunks`): only its
+            shard's index and its own bytes are read.
 
     Returns:
-        The chunk, of shape ``array.chunk_shape`` (edge chunks are padded with the fill
-        value; missing chunks are all fill value); ``out`` when given.
+        The chunk, of shape ``array.chunk_shape`` (``array.chunks`` with ``inner``; edge
+        chunks are padded with the fill value; missing chunks are all fill value); ``out``
+        when given.
 
     Raises:
-        ChunkIndexError: ``coords`` are outside the chunk grid.
+        ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
+            array.
         InvalidDataError: ``out`` does not match.
 
     Example:
@@ -60,54 +75,73 @@ def read_chunk(
     """
     native = native_array(array)
     coords_ = coords_list(coords)
+    inner = bool(inner)
     if out is None:
-        return Call(_ext.read_chunk, (native, coords_), ndarray)
-    checked = check_out(out, array.dtype, array.chunk_shape)
-    return Call(_ext.read_chunk, (native, coords_, as_buffer(checked)), partial(filled, checked))
+        return Call(_ext.read_chunk, (native, coords_, None, inner), ndarray)
+    checked = check_out(out, array.dtype, _shape(array, inner))
+    args = (native, coords_, as_buffer(checked), inner)
+    return Call(_ext.read_chunk, args, partial(filled, checked))
 
 
-def write_chunk(array: Array, coords: CoordsLike, data: npt.ArrayLike) -> Op[None]:
-    """Write one stored chunk (a whole shard for a sharded array).
+def write_chunk(
+    array: Array, coords: CoordsLike, data: npt.ArrayLike, *, inner: bool = False
+) -> Op[None]:
+    """Write one stored chunk (a whole shard for a sharded array), or one inner chunk.
 
     Args:
         array: The array.
-        coords: The chunk's coordinates in :attr:`Array.grid_shape`.
-        data: Values that broadcast to ``array.chunk_shape`` with a compatible dtype kind.
+        coords: As for :func:`read_chunk`.
+        data: Values that broadcast to the chunk's shape with a compatible dtype kind.
+        inner: Write one inner chunk of a sharded array (its shard is read, merged and
+            written once).
 
     Raises:
-        ChunkIndexError: ``coords`` are outside the chunk grid.
+        ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
+            array.
         InvalidDataError: ``data`` cannot be written (nothing is written).
 
     Example:
         >>> await zb.write_chunk(a, (0, 0), 1.0)  # doctest: +SKIP
     """
     native = native_array(array)
-    buf = data_for_write(data, array.dtype, array.chunk_shape, native.writable_kinds)
-    return Call(_ext.write_chunk, (native, coords_list(coords), as_buffer(buf)), none)
+    inner = bool(inner)
+    buf = data_for_write(data, array.dtype, _shape(array, inner), native.writable_kinds)
+    return Call(_ext.write_chunk, (native, coords_list(coords), as_buffer(buf), inner), none)
 
 
-def delete_chunk(array: Array, coords: CoordsLike) -> Op[None]:
-    """Delete one stored chunk; its elements read as the fill value afterwards.
+def delete_chunk(array: Array, coords: CoordsLike, *, inner: bool = False) -> Op[None]:
+    """Delete one stored chunk (or, with ``inner``, one inner chunk of a sharded array: it is
+    removed from its shard); its elements read as the fill value afterwards.
 
     Args:
         array: The array.
-        coords: The chunk's coordinates in :attr:`Array.grid_shape`.
+        coords: As for :func:`read_chunk`.
+        inner: As for :func:`read_chunk`.
 
     Raises:
-        ChunkIndexError: ``coords`` are outside the chunk grid.
+        ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
+            array.
 
     Example:
         >>> await zb.delete_chunk(a, (0, 0))  # doctest: +SKIP
     """
-    return Call(_ext.delete_chunk, (native_array(array), coords_list(coords)), none)
+    args = (native_array(array), coords_list(coords), bool(inner))
+    return Call(_ext.delete_chunk, args, none)
 
 
-def read_chunks(array: Array, coords_list: Sequence[CoordsLike]) -> Op[list[npt.NDArray[Any]]]:
+def read_chunks(
+    array: Array,
+    coords_list: Sequence[CoordsLike],
+    *,
+    progress: ProgressCallback | None = None,
+) -> Op[list[npt.NDArray[Any]]]:
     """Read several stored chunks in one call (concurrently in Rust).
 
     Args:
         array: The array.
         coords_list: The chunks' coordinates.
+        progress: Called with a :class:`~zarrbridge.Progress` at most every 100 ms, and once
+            at the end.
 
     Returns:
         One array per chunk, in the order of ``coords_list``.
@@ -119,11 +153,15 @@ def read_chunks(array: Array, coords_list: Sequence[CoordsLike]) -> Op[list[npt.
         >>> first, second = await zb.read_chunks(a, [(0, 0), (0, 1)])  # doctest: +SKIP
     """
     coords = [_coords(c) for c in coords_list]
-    return Call(_ext.read_chunks, (native_array(array), coords), ndarrays)
+    return tracked(Call(_ext.read_chunks, (native_array(array), coords), ndarrays), progress)
 
 
 def write_chunks(
-    array: Array, coords_list: Sequence[CoordsLike], data_list: Sequence[npt.ArrayLike]
+    array: Array,
+    coords_list: Sequence[CoordsLike],
+    data_list: Sequence[npt.ArrayLike],
+    *,
+    progress: ProgressCallback | None = None,
 ) -> Op[None]:
     """Write several stored chunks in one call (concurrently in Rust).
 
@@ -131,6 +169,7 @@ def write_chunks(
         array: The array.
         coords_list: The chunks' coordinates.
         data_list: One value per chunk, as for :func:`write_chunk`.
+        progress: As for :func:`read_chunks`.
 
     Raises:
         ChunkIndexError: Some coordinates are outside the chunk grid.
@@ -148,7 +187,7 @@ def write_chunks(
     coords = [_coords(c) for c in coords_list]
     kinds = native.writable_kinds
     bufs = [as_buffer(data_for_write(d, array.dtype, array.chunk_shape, kinds)) for d in data_list]
-    return Call(_ext.write_chunks, (native, coords, bufs), none)
+    return tracked(Call(_ext.write_chunks, (native, coords, bufs), none), progress)
 
 
 _coords = coords_list  # the name is a parameter of read_chunks and write_chunks

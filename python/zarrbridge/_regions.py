@@ -24,6 +24,7 @@ from zarrbridge._convert import (
     selection_tuple,
 )
 from zarrbridge._op import Call, Op
+from zarrbridge._progress import ProgressCallback, tracked
 
 if TYPE_CHECKING:  # annotations only: _nodes (Array) builds its methods from this module
     from zarrbridge._nodes import Array
@@ -32,9 +33,16 @@ __all__ = ["read_region", "write_region"]
 
 
 def read_region(
-    array: Array, selection: SelectionLike = ..., *, out: npt.NDArray[Any] | None = None
+    array: Array,
+    selection: SelectionLike = ...,
+    *,
+    out: npt.NDArray[Any] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Op[npt.NDArray[Any]]:
     """Read a region selected like numpy basic indexing.
+
+    A selection with steps reads only the chunks holding selected elements, and needs memory
+    for its result only (plus one decoded chunk per compute thread), not for the box around it.
 
     Args:
         array: The array.
@@ -42,6 +50,8 @@ def read_region(
             ints drop their dimension and missing trailing dimensions are full slices.
         out: A C-contiguous writeable array of exactly ``array.dtype`` and the result shape
             to decode into.
+        progress: Called with a :class:`~zarrbridge.Progress` (chunks and bytes done and
+            planned) at most every 100 ms while the read runs, and once at the end.
 
     Returns:
         A writeable array in native byte order (its memory is owned by Rust); ``out`` when
@@ -49,7 +59,8 @@ def read_region(
 
     Raises:
         SelectionError: The selection is out of bounds or malformed.
-        UnsupportedError: Fancy, boolean or ``np.newaxis`` indexing.
+        UnsupportedError: Fancy, boolean or ``np.newaxis`` indexing (see
+            :func:`read_orthogonal` and :func:`read_vectorized`).
         InvalidDataError: ``out`` does not match.
 
     Example:
@@ -58,12 +69,19 @@ def read_region(
     native = native_array(array)
     sel = selection_tuple(selection)
     if out is None:
-        return Call(_ext.read_region, (native, sel), ndarray)
+        return tracked(Call(_ext.read_region, (native, sel), ndarray), progress)
     checked = check_out(out, array.dtype, tuple(_ext.selection_shape(native, sel)))
-    return Call(_ext.read_region, (native, sel, as_buffer(checked)), partial(filled, checked))
+    call = Call(_ext.read_region, (native, sel, as_buffer(checked)), partial(filled, checked))
+    return tracked(call, progress)
 
 
-def write_region(array: Array, selection: SelectionLike, data: npt.ArrayLike) -> Op[None]:
+def write_region(
+    array: Array,
+    selection: SelectionLike,
+    data: npt.ArrayLike,
+    *,
+    progress: ProgressCallback | None = None,
+) -> Op[None]:
     """Write a region selected like numpy basic indexing, with numpy broadcasting.
 
     Args:
@@ -72,6 +90,7 @@ def write_region(array: Array, selection: SelectionLike, data: npt.ArrayLike) ->
         data: A numpy array (any order, strides or byte order), scalar or nested list of a
             compatible dtype kind (bool->bool, int->int/float/complex, float->float/complex,
             complex->complex).
+        progress: As for :func:`read_region`.
 
     Raises:
         SelectionError: The selection is out of bounds or malformed.
@@ -84,4 +103,4 @@ def write_region(array: Array, selection: SelectionLike, data: npt.ArrayLike) ->
     sel = selection_tuple(selection)
     shape = tuple(_ext.selection_shape(native, sel))
     buf = data_for_write(data, array.dtype, shape, native.writable_kinds)
-    return Call(_ext.write_region, (native, sel, as_buffer(buf)), none)
+    return tracked(Call(_ext.write_region, (native, sel, as_buffer(buf)), none), progress)
