@@ -149,9 +149,16 @@ class _Tracked(Generic[T]):
         trio = importlib.import_module("trio")
         var: Any = _ext.progress_var
         outcome: list[T] = []
+        # Errors are kept out of the nursery, which would wrap them in an exception group.
+        failure: list[BaseException] = []
 
         async def operation(cancel_scope: Any) -> None:
-            outcome.append(await self.call.run())
+            try:
+                outcome.append(await self.call.run())
+            except trio.Cancelled:
+                raise
+            except BaseException as e:
+                failure.append(e)
             cancel_scope.cancel()  # stops the poller
 
         async with trio.open_nursery() as nursery:
@@ -161,7 +168,13 @@ class _Tracked(Generic[T]):
                 nursery.start_soon(operation, nursery.cancel_scope)
             finally:
                 var.reset(token)
-            while True:
+            while not failure:
                 await trio.sleep(INTERVAL)
-                self._report(counter)
+                try:
+                    self._report(counter)
+                except BaseException as e:
+                    failure.append(e)
+                    nursery.cancel_scope.cancel()  # stops the operation
+        if failure:
+            raise failure[0]
         return outcome[0]
