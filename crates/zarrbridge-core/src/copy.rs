@@ -330,7 +330,13 @@ pub async fn copy(source: &Node, dest: &Store, path: &str, options: &CopyOptions
         .await?;
     }
     write_documents(dest, &docs, options.resume && exists).await?;
-    let arrays = list_chunks(arrays, options.resume && exists).await?;
+    let arrays = list_chunks(
+        arrays,
+        options.resume && exists,
+        (src_store, src_root),
+        (dest, &root),
+    )
+    .await?;
     copy_chunks(arrays).await?;
     let top = docs.swap_remove(0);
     if let Node::Group(g) = source {
@@ -409,43 +415,57 @@ async fn write_document(
     write_node_doc(dest, at, kind, doc).await
 }
 
-/// The chunks each array has stored (raw copies), and those its copy holds (`resume`).
+/// The keys of a sorted listing that lie below `prefix`.
+fn below<'a>(keys: &'a [String], prefix: &str) -> &'a [String] {
+    let start = keys.partition_point(|k| k.as_str() < prefix);
+    let end = start + keys[start..].partition_point(|k| k.starts_with(prefix));
+    &keys[start..end]
+}
+
+/// The chunks each array has stored (raw copies), and those its copy holds (`resume`): one
+/// listing of everything below the source (and one of the destination), shared out.
 async fn list_chunks(
     arrays: Vec<(ArrayHandle, ArrayHandle, bool)>,
     resume: bool,
+    source: (&Store, &NodePath),
+    dest: (&Store, &NodePath),
 ) -> Result<Vec<Arc<ArrayCopy>>> {
-    futures::stream::iter(arrays)
-        .map(|(src, dst, raw)| async move {
-            let stored = if raw {
-                // A store that cannot list (a plain HTTP server) is asked for every chunk.
-                src.store
-                    .list_keys(&src.path.prefix())
-                    .await
-                    .ok()
-                    .map(|keys| chunks_listed(&src, &keys))
-            } else {
-                None
-            };
-            let present = if resume {
-                dst.store
-                    .list_keys(&dst.path.prefix())
-                    .await?
-                    .into_iter()
-                    .collect()
-            } else {
-                HashSet::new()
-            };
-            Ok::<_, Error>(Arc::new(ArrayCopy {
+    let listing = |store: &Store, path: &NodePath| {
+        let (store, prefix) = (store.clone(), path.prefix());
+        async move {
+            let mut keys = store.list_keys(&prefix).await?;
+            keys.sort_unstable();
+            Ok::<_, Error>(keys)
+        }
+    };
+    // A store that cannot list (a plain HTTP server) is asked for every chunk instead.
+    let stored = if arrays.iter().any(|a| a.2) {
+        listing(source.0, source.1).await.ok()
+    } else {
+        None
+    };
+    let present = if resume {
+        listing(dest.0, dest.1).await?
+    } else {
+        Vec::new()
+    };
+    Ok(arrays
+        .into_iter()
+        .map(|(src, dst, raw)| {
+            let stored = stored
+                .as_ref()
+                .filter(|_| raw)
+                .map(|keys| chunks_listed(&src, below(keys, &src.path.prefix())));
+            let present = below(&present, &dst.path.prefix()).iter().cloned().collect();
+            Arc::new(ArrayCopy {
                 src,
                 dst,
                 raw,
                 present,
                 stored,
-            }))
+            })
         })
-        .buffered(CHUNK_CONCURRENCY)
-        .try_collect()
-        .await
+        .collect())
 }
 
 /// Copy every array's chunks through one bounded stream.
