@@ -18,6 +18,14 @@ ARRAY_METHODS = [
     "write_chunks",
     "read_region",
     "write_region",
+    "read_encoded_chunk",
+    "write_encoded_chunk",
+    "read_orthogonal",
+    "write_orthogonal",
+    "read_vectorized",
+    "write_vectorized",
+    "resize",
+    "append",
     "update_attributes",
 ]
 GROUP_METHODS = ["list_children", "update_attributes"]
