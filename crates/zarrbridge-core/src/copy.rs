@@ -456,7 +456,10 @@ async fn list_chunks(
                 .as_ref()
                 .filter(|_| raw)
                 .map(|keys| chunks_listed(&src, below(keys, &src.path.prefix())));
-            let present = below(&present, &dst.path.prefix()).iter().cloned().collect();
+            let present = below(&present, &dst.path.prefix())
+                .iter()
+                .cloned()
+                .collect();
             Arc::new(ArrayCopy {
                 src,
                 dst,
