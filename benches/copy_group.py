@@ -107,15 +107,8 @@ class Destination:
         import obstore.store
         import zarr
 
-        config = {
-            "endpoint": self.server.endpoint,
-            "access_key_id": s3server.ACCESS_KEY,
-            "secret_access_key": s3server.SECRET_KEY,
-            "region": s3server.REGION,
-            "virtual_hosted_style_request": False,
-        }
         obs = obstore.store.S3Store(
-            self.bucket, prefix=name, config=config, client_options={"allow_http": True}
+            self.bucket, prefix=name, config=self.s3_config(), client_options={"allow_http": True}
         )
         url = f"s3://{self.bucket}/{name}"
         return url, zarr.storage.ObjectStore(obs), obs
@@ -125,17 +118,16 @@ class Destination:
 
         if self.kind == "file":
             return zb.Store.from_url(url)
-        return zb.Store.from_url(
-            url,
-            config={
-                "endpoint": self.server.endpoint,
-                "access_key_id": s3server.ACCESS_KEY,
-                "secret_access_key": s3server.SECRET_KEY,
-                "region": s3server.REGION,
-                "virtual_hosted_style_request": False,
-            },
-            client_options={"allow_http": True},
-        )
+        return zb.Store.from_url(url, config=self.s3_config(), client_options={"allow_http": True})
+
+    def s3_config(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.server.endpoint,
+            "access_key_id": s3server.ACCESS_KEY,
+            "secret_access_key": s3server.SECRET_KEY,
+            "region": s3server.REGION,
+            "virtual_hosted_style_request": False,
+        }
 
 
 def zarrbridge_copy(source: str, dest: Destination, reencode: bool) -> Callable[[], Any]:
@@ -265,7 +257,9 @@ def main() -> int:
         for kind in args.dest.split(","):
             if kind == "s3" and server is None:
                 server = s3server.start(args.s3_server, workdir)
-            dest = Destination(kind, os.path.join(workdir, "dest"), server if kind == "s3" else None)
+            dest = Destination(
+                kind, os.path.join(workdir, "dest"), server if kind == "s3" else None
+            )
             os.makedirs(dest.workdir, exist_ok=True)
             contenders = {
                 "zarrbridge": zarrbridge_copy(source, dest, reencode=False),
@@ -305,9 +299,7 @@ def main() -> int:
         if server is not None:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    header = (
-        f"group copy ({platform.machine()}, {os.cpu_count()} CPUs, shared machine; medians)\n"
-    )
+    header = f"group copy ({platform.machine()}, {os.cpu_count()} CPUs, shared machine; medians)\n"
     report = header + "\n" + "\n".join(lines)
     print(report)
     if args.json:

@@ -49,7 +49,11 @@ def write_arrays(root: str, side: int) -> np.ndarray:
         ("sharded", {"chunks": (128, 128), "shards": (1024, 1024)}),
     ):
         z = zarr.create_array(
-            store, name=name, shape=data.shape, dtype=data.dtype, compressors=ZstdCodec(level=1),
+            store,
+            name=name,
+            shape=data.shape,
+            dtype=data.dtype,
+            compressors=ZstdCodec(level=1),
             **kw,
         )
         z[:] = data
@@ -131,7 +135,9 @@ def main() -> int:
             for name, (kind, sel) in cases(side).items():
                 want = expected(data, kind, sel)
                 for lib in libs:
-                    entries.append((layout, name, lib, opener(lib, path), reader(lib, kind, sel), want))
+                    entries.append(
+                        (layout, name, lib, opener(lib, path), reader(lib, kind, sel), want)
+                    )
         times: dict[tuple[str, str, str], list[float]] = {}
         for round_ in range(repeat + 1):
             for layout, name, lib, open_, read, want in entries:
