@@ -122,7 +122,10 @@ def test_a_python_store_is_asked_for_the_index_and_the_inner_chunk_only(family: 
     log.clear()
     np.testing.assert_array_equal(array[64:128, 64:128], data[64:128, 64:128])
     index = 32 * 32 * 16 + 4
-    chunk = (32 + 1) * 64 * 64 * 8
+    # Where inner chunk (1, 1) is stored, from the shard's own index: zarrs' encoder (the
+    # ZARRBRIDGE_FAST_CODECS=0 pass) places inner chunks in the order its threads finish them.
+    shard = (logged if family is LoggedStore else logged.sync).data["a/c/0/0"]
+    chunk = int(np.frombuffer(shard[-index:-4], dtype="<u8")[2 * (32 + 1)])
     assert log == [
         ("get", "a/c/0/0", {"suffix": index}),
         ("get_ranges", "a/c/0/0", [(chunk, chunk + 64 * 64 * 8)]),
