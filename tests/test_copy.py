@@ -52,7 +52,7 @@ def filled(store: zb.Store, path: str, **kw: Any) -> tuple[zb.Array, np.ndarray]
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("target", ["memory", "file", "sync_python", "zarr_python"])
+@pytest.mark.parametrize("target", ["memory", "file", "sync_python", "zarr_python", "obstore"])
 async def test_kept_codecs_copy_stored_chunks_byte_for_byte(
     api: Api, store_dir: Path, target: str, request: pytest.FixtureRequest
 ) -> None:
@@ -61,6 +61,10 @@ async def test_kept_codecs_copy_stored_chunks_byte_for_byte(
     dest: Any
     if target == "zarr_python":
         dest = zarr.storage.LocalStore(store_dir)
+    elif target == "obstore":
+        import obstore.store
+
+        dest = obstore.store.LocalStore(store_dir)
     else:
         dest = request.getfixturevalue(f"{target}_store")
     copied = await api.copy(src, dest, "x/y")
@@ -69,7 +73,7 @@ async def test_kept_codecs_copy_stored_chunks_byte_for_byte(
     source_chunks = chunk_values(source_store, "a/")
     assert chunk_values(copied_store, "x/y/") == source_chunks and len(source_chunks) == 4
     np.testing.assert_array_equal(await api.read_region(copied), data)
-    if target in ("file", "zarr_python"):
+    if target in ("file", "zarr_python", "obstore"):
         z = zarr.open_array(zarr.storage.LocalStore(store_dir), path="x/y", mode="r")
         np.testing.assert_array_equal(z[:], data)
 
@@ -126,6 +130,26 @@ def test_groups_copy_recursively_with_attributes_and_consolidated_metadata(
     copied = zbs.copy(plain, file_store, "plain")
     assert not (store_dir / "plain" / "zarr.json").read_text().count("consolidated_metadata")
     np.testing.assert_array_equal(zbs.open_array(file_store, "plain/h/c")[:], expected["g/h/c"])
+
+
+class Unlisted(DictStore):
+    """A store that cannot list (as a plain HTTP server)."""
+
+    def list(self, prefix: str | None = None, *, offset: str | None = None) -> Any:
+        raise NotImplementedError("no listing here")
+
+    def list_with_delimiter(self, prefix: str | None = None) -> Any:
+        raise NotImplementedError("no listing here")
+
+
+def test_a_source_that_cannot_list_is_asked_for_every_chunk(memory_store: zb.Store) -> None:
+    unlisted = Unlisted()
+    src, data = filled(python_store(unlisted), "a")
+    copied = zbs.copy(src, memory_store, "b")
+    np.testing.assert_array_equal(copied[:], data)
+    assert chunk_values(memory_store, "b/") == {
+        k[2:]: v for k, v in unlisted.data.items() if k.startswith("a/c/")
+    }
 
 
 class LoggedPuts(DictStore):
