@@ -181,3 +181,33 @@ def test_encoded_chunks_of_variable_length_arrays_are_checked_with_their_codecs(
     expected = data.copy()
     expected[4:6, 3:6] = data[0:2, 0:3]  # chunk (1, 1) is cut by the edge at row 6
     assert as_objects(zbs.read_region(arr, vlen="object"), kind) == as_objects(expected, kind)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stepped_reads_of_variable_length_data_read_only_the_chunks_they_touch(
+    memory_store: zb.Store, kind: str
+) -> None:
+    """Every 20th row and column of a 100x100 array in 10x10 chunks lies in 25 chunks; the
+    selection's box spans 81."""
+    text = np.array([[f"{i}-{j}" * (j % 3) for j in range(100)] for i in range(100)], dtype=object)
+    data = text if kind == "string" else np.vectorize(str.encode, otypes=[object])(text)
+    arr = zbs.create_array(
+        memory_store,
+        "a",
+        shape=(100, 100),
+        chunks=(10, 10),
+        dtype=str if kind == "string" else "bytes",
+    )
+    arr[...] = data
+    for selection in [(slice(None, None, 20), slice(None, None, 20)), (slice(95, None, -20), 7)]:
+        with zb.io_stats() as stats:
+            got = zbs.read_region(arr, selection, vlen="object")
+        assert as_objects(got, kind) == as_objects(data[selection], kind)
+        chunks = len(
+            {
+                (i // 10, j // 10)
+                for i in range(100)[selection[0]]
+                for j in np.atleast_1d(range(100)[selection[1]])
+            }
+        )
+        assert stats.requests["get"] == chunks, (selection, stats.requests)

@@ -1,7 +1,9 @@
 //! Region reads and writes with numpy basic indexing: integers, slices with any step, Ellipsis.
 
+use std::mem::size_of;
 use std::sync::Arc;
 
+use futures::{StreamExt, TryStreamExt};
 use zarrs::array::ArraySubset;
 
 use crate::chunk_lock::{lock_chunks, ChunkLock};
@@ -13,7 +15,8 @@ use crate::handle::ArrayHandle;
 use crate::indexing::{resolve_slice, to_i64, to_u64, FancySelection};
 use crate::ndcopy::{byte_len, c_strides};
 use crate::pipeline::{
-    chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Locks,
+    chunk_concurrency, chunks_touching, read_into, result_buffer, write_from, ExternalBuffer,
+    Locks,
 };
 use crate::vlen;
 
@@ -179,6 +182,73 @@ impl Selection {
         })
     }
 
+    /// The selection cut at the chunk boundaries of `chunk_shape` (a regular grid): per chunk
+    /// holding selected elements, those elements as a selection, and where they go in the
+    /// result (a box of `out_shape`: a stepped selection's elements in one chunk are
+    /// consecutive along each dimension of the result).
+    fn chunk_blocks(&self, chunk_shape: &[u64]) -> Vec<(Selection, ArraySubset)> {
+        // Per dimension, the runs of consecutive positions `k` whose elements share a chunk.
+        let runs: Vec<Vec<(u64, u64)>> = self
+            .dims
+            .iter()
+            .zip(chunk_shape)
+            .map(|(d, &n)| {
+                let (mut runs, mut k, step) = (Vec::new(), 0, d.step.unsigned_abs());
+                while k < d.count {
+                    let at = if d.step < 0 {
+                        d.start - k * step
+                    } else {
+                        d.start + k * step
+                    };
+                    // Positions left in this chunk, in the step's direction.
+                    let room = if d.step < 0 {
+                        at % n / step + 1
+                    } else {
+                        (n - at % n).div_ceil(step)
+                    };
+                    let end = (k + room).min(d.count);
+                    runs.push((k, end));
+                    k = end;
+                }
+                runs
+            })
+            .collect();
+        let mut blocks = Vec::new();
+        let mut pick = vec![0usize; runs.len()];
+        loop {
+            let mut dims = Vec::with_capacity(self.dims.len());
+            let mut ranges = Vec::new();
+            for ((d, run), &i) in self.dims.iter().zip(&runs).zip(&pick) {
+                let (k0, k1) = run[i];
+                let offset = k0 * d.step.unsigned_abs();
+                let start = if d.step < 0 {
+                    d.start - offset
+                } else {
+                    d.start + offset
+                };
+                dims.push(DimSel {
+                    start,
+                    count: k1 - k0,
+                    ..*d
+                });
+                if d.kept {
+                    ranges.push(k0..k1);
+                }
+            }
+            let out_shape = ranges.iter().map(|r| r.end - r.start).collect();
+            blocks.push((
+                Selection { dims, out_shape },
+                ArraySubset::new_with_ranges(&ranges),
+            ));
+            // The next combination of runs, last dimension fastest.
+            let Some(d) = (0..pick.len()).rev().find(|&d| pick[d] + 1 < runs[d].len()) else {
+                return blocks;
+            };
+            pick[d] += 1;
+            pick[d + 1..].fill(0);
+        }
+    }
+
     /// The same selection as an orthogonal one (each dimension a range with a step).
     fn stepped(&self, shape: &[u64]) -> FancySelection {
         let dims: Vec<_> = self
@@ -235,12 +305,37 @@ pub async fn read_region(
 }
 
 /// Variable-length elements have no fixed size for [`crate::gather`] to copy by: a stepped
-/// selection reads its bounding box (checked against the memory limit in [`vlen::read`]) and
-/// picks the selected elements from it.
+/// selection is cut into one block per chunk holding selected elements (see
+/// [`Selection::chunk_blocks`]); each block's box (inside its chunk) is read, its elements
+/// picked, and the blocks assembled. Only those chunks are read, each once, and memory holds
+/// the result and the blocks, not the selection's box. An irregular chunk grid reads the box.
 async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues> {
     if sel.is_empty() {
         return Ok(VlenValues::default());
     }
+    let Some(chunk_shape) = array
+        .regular_chunk_shape("")
+        .ok()
+        .filter(|_| !sel.is_contiguous())
+    else {
+        return read_box(array, sel).await;
+    };
+    // The blocks' values, then the result assembled from them (its sizes first: two words
+    // per element, as for a region).
+    vlen::check_elements(sel.out_shape.iter().product(), size_of::<usize>(), || {
+        format!("a result of shape {:?}", sel.out_shape)
+    })?;
+    let blocks = futures::stream::iter(sel.chunk_blocks(&chunk_shape))
+        .map(|(block, at)| async move { Ok::<_, Error>((read_box(array, block).await?, at)) })
+        .buffer_unordered(chunk_concurrency())
+        .try_collect::<Vec<_>>()
+        .await?;
+    let shape = sel.out_shape.clone();
+    spawn_compute(move || VlenValues::merge(&blocks, &shape)).await
+}
+
+/// The elements of `sel` read through its bounding box.
+async fn read_box(array: &ArrayHandle, sel: Selection) -> Result<VlenValues> {
     let bbox = sel.bounding_box();
     let boxed = vlen::read(array, &bbox).await?;
     if sel.is_contiguous() {
