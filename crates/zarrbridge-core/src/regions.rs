@@ -15,8 +15,7 @@ use crate::handle::ArrayHandle;
 use crate::indexing::{resolve_slice, to_i64, to_u64, FancySelection};
 use crate::ndcopy::{byte_len, c_strides};
 use crate::pipeline::{
-    chunk_concurrency, chunks_touching, read_into, result_buffer, write_from, ExternalBuffer,
-    Locks,
+    chunk_concurrency, chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Locks,
 };
 use crate::vlen;
 
