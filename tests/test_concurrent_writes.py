@@ -59,15 +59,20 @@ def async_writers(array: zb.Array) -> None:
     asyncio.run(main())
 
 
-def thread_writers(array: zb.Array) -> None:
+def in_threads(write: Callable[[int], None]) -> None:
+    """``write(i)`` for every row, each from its own thread, started together."""
     start = threading.Barrier(ROWS)
 
-    def write(i: int) -> None:
+    def run(i: int) -> None:
         start.wait()
-        zbs.write_region(array, (slice(i, i + 1), slice(None)), row(i))
+        write(i)
 
     with ThreadPoolExecutor(ROWS) as pool:
-        list(pool.map(write, range(ROWS)))
+        list(pool.map(run, range(ROWS)))
+
+
+def thread_writers(array: zb.Array) -> None:
+    in_threads(lambda i: zbs.write_region(array, (slice(i, i + 1), slice(None)), row(i)))
 
 
 def mixed_writers(array: zb.Array) -> None:
@@ -238,3 +243,92 @@ def test_concurrent_text_row_writes_into_one_chunk_lose_no_row(
         back = zbs.read_region(array)
         lost += sum(int(not (back[i] == text_row(i)).all()) for i in range(ROWS))
     assert lost == 0, f"{lost} of {ROWS * (TRIALS // 2)} text rows lost ({writers}, {kind} store)"
+
+
+def fancy_writers(array: zb.Array) -> None:
+    """Half the rows set by orthogonal writes (a row and every column), half by vectorized
+    writes (every point of a row), from asyncio tasks, all at once."""
+    columns = np.arange(COLS)
+
+    async def main() -> None:
+        writes = [
+            (
+                zb.write_orthogonal(array, ([i], slice(None)), row(i))
+                if i % 2
+                else zb.write_vectorized(array, (np.full(COLS, i), columns), row(i)[0])
+            )
+            for i in range(ROWS)
+        ]
+        await asyncio.gather(*writes)
+
+    asyncio.run(main())
+
+
+def fancy_thread_writers(array: zb.Array) -> None:
+    def write(i: int) -> None:
+        if i % 2:
+            array.oindex[[i], :] = row(i)
+        else:
+            array.vindex[np.full(COLS, i), np.arange(COLS)] = row(i)[0]
+
+    in_threads(write)
+
+
+@pytest.mark.parametrize("writers", ["asyncio-gather", "16-threads"])
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {"compressors": ZSTD},
+        {"compressors": GZIP},  # zarrs runs the codecs
+        {"chunks": (4, COLS), "shards": (ROWS, COLS), "compressors": ZSTD},  # one shard
+    ],
+    ids=["own-codecs", "zarrs-codecs", "shard"],
+)
+def test_concurrent_orthogonal_and_vectorized_writes_lose_no_row(
+    writers: str, layout: dict[str, Any], tmp_path: Path
+) -> None:
+    """Orthogonal and vectorized writes read, merge and write back each chunk they touch:
+    they hold the chunk's lock as region writes do."""
+    run = fancy_writers if writers == "asyncio-gather" else fancy_thread_writers
+    lost = 0
+    for trial in range(TRIALS // 2):
+        array = one_chunk_array("file", tmp_path, trial, **dict(layout))
+        run(array)
+        lost += rows_lost(array)
+    assert lost == 0, f"{lost} of {ROWS * (TRIALS // 2)} rows lost ({writers}, {layout})"
+
+
+def test_encoded_inner_chunk_writes_compose_with_region_writes(tmp_path: Path) -> None:
+    """Writing an inner chunk's encoded bytes rewrites its shard (read, replace, write back):
+    under the shard's lock, so encoded writes of other inner chunks and region writes into the
+    same shard at the same time are not lost. Rows 0-7 (one inner chunk each) are written as
+    encoded bytes, rows 8-15 as regions, all at once."""
+    source = zbs.create_array(
+        f"memory://encoded-source-{uuid.uuid4().hex}",
+        "s",
+        shape=(ROWS, COLS),
+        dtype="int32",
+        chunks=(1, COLS),
+        compressors=ZSTD,
+    )
+    for i in range(ROWS):
+        source[i : i + 1, :] = row(i)
+    encoded = [zbs.read_encoded_chunk(source, (i, 0)) for i in range(ROWS // 2)]
+    for trial in range(TRIALS // 2):
+        array = one_chunk_array(
+            "file", tmp_path, trial, chunks=(1, COLS), shards=(ROWS, COLS), compressors=ZSTD
+        )
+
+        async def main(array: zb.Array = array) -> None:
+            writes = [
+                zb.write_encoded_chunk(array, (i, 0), encoded[i], inner=True)
+                for i in range(ROWS // 2)
+            ]
+            writes += [
+                zb.write_region(array, (slice(i, i + 1), slice(None)), row(i))
+                for i in range(ROWS // 2, ROWS)
+            ]
+            await asyncio.gather(*writes)
+
+        asyncio.run(main())
+        assert rows_lost(array) == 0, f"trial {trial}"

@@ -180,3 +180,48 @@ def test_wait_time_is_the_wall_time_with_requests_in_flight() -> None:
     assert stats.requests["get"] == 4
     # The four requests overlap: about one delay, not four.
     assert 0.045 <= stats.wait_seconds < 0.19
+
+
+def test_the_array_verbs_requests_on_a_file_store_are_counted(
+    file_store: zb.Store, store_dir: Path, tmp_path: Path
+) -> None:
+    """Orthogonal and vectorized selections, encoded chunks, resize, append and copy go to the
+    file store's own calls too: each request is counted, and bytes match the files on disk."""
+    array = zbs.create_array(
+        file_store, "a", shape=(40, 40), dtype="int16", chunks=(10, 10), compressors=None
+    )
+    array[:] = np.ones((40, 40), dtype="int16")
+    chunk_size = (store_dir / "a/c/0/0").stat().st_size
+    with zb.io_stats() as stats:
+        zbs.read_orthogonal(array, ([0, 15], slice(None)))  # chunk rows 0 and 1: 8 chunks
+    assert {k: n for k, n in stats.requests.items() if n} == {"get": 8}, stats.requests
+    assert stats.bytes_read == 8 * chunk_size
+    with zb.io_stats() as stats:
+        zbs.write_vectorized(array, ([0, 15], [0, 39]), [5, 6])  # chunks (0, 0) and (1, 3)
+    assert (stats.requests["get"], stats.requests["put"]) == (2, 2), stats.requests
+    with zb.io_stats() as stats:
+        encoded = zbs.read_encoded_chunk(array, (0, 0))
+        zbs.write_encoded_chunk(array, (3, 3), encoded)
+    assert (stats.requests["get"], stats.requests["put"]) == (1, 1), stats.requests
+    assert stats.bytes_read == stats.bytes_written == chunk_size
+    with zb.io_stats() as stats:
+        grown = zbs.append(array, np.full((10, 40), 3, dtype="int16"), axis=0)
+    # The document read, four whole chunks and the document written.
+    assert (stats.requests["get"], stats.requests["put"]) == (1, 5), stats.requests
+    with zb.io_stats() as stats:
+        zbs.resize(grown, (20, 40))
+    # The document read and written; the 12 chunks of rows 2-4 of the grid deleted.
+    assert (stats.requests["get"], stats.requests["put"]) == (1, 1), stats.requests
+    assert stats.requests["delete"] == 12, stats.requests
+    assert not (store_dir / "a/c/2").exists()
+    dest = tmp_path / "copy"
+    dest.mkdir()
+    with zb.io_stats() as stats:
+        zbs.copy(zbs.open_array(file_store, "a"), zb.Store.from_url(str(dest)), "b")
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    # One listing of the source; every stored chunk read once and written once, with the
+    # array's document and the destination's root group.
+    assert stats.requests["list"] == 1, stats.requests
+    assert stats.requests["put"] == len(files) == 2 + 8, sorted(map(str, files))
+    assert stats.bytes_written == sum(p.stat().st_size for p in files)
+    assert stats.bytes_read >= 8 * chunk_size

@@ -200,3 +200,69 @@ def test_async_reads_are_refused_too(limit: None) -> None:
 
     with pytest.raises(ResourceError):
         asyncio.run(read())
+
+
+def test_huge_orthogonal_and_vectorized_reads_raise_resource_error_instead_of_aborting() -> None:
+    """An orthogonal or vectorized read needs its result, and one decoded chunk per compute
+    thread: both are checked before they are allocated. (A vectorized result has as many
+    elements as the index arrays given, which Python holds already: see the next test.)"""
+    out = run_child(
+        """
+        import numpy as np
+        from zarrbridge import sync as zbs
+        from zarrbridge.errors import ResourceError
+
+        def refused(call):
+            try:
+                call()
+            except ResourceError as e:
+                assert isinstance(e, MemoryError) and "memory limit" in str(e), e
+                return "refused"
+            return "done"
+
+        tib = zbs.create_array("memory://huge-o", "a", shape=(1 << 20, 1 << 20), dtype="uint8",
+                               chunks=(1024, 1024))
+        rows = np.arange(0, 1 << 20, 2)
+        print("oindex-result", refused(lambda: tib.oindex[rows, :]))
+        huge = zbs.create_array("memory://huge-p", "h", shape=(1 << 31, 1 << 31), dtype="uint8",
+                                chunks=(1 << 31, 1 << 31))
+        print("oindex-chunk", refused(lambda: huge.oindex[[0, 5], [1, 2]]))
+        print("vindex-chunk", refused(lambda: huge.vindex[[0, 5], [1, 2]]))
+        def write():
+            huge.oindex[[0, 5], [1, 2]] = 1
+        print("oindex-write", refused(write))
+        print("stored", sorted(k["path"] for c in huge.store.list("h") for k in c))
+        """
+    )
+    assert dict(line.split(" ", 1) for line in out.splitlines()) == {
+        "oindex-result": "refused",  # 512 GiB result
+        "oindex-chunk": "refused",  # 4 elements, but the missing chunk decodes whole: 4 EiB
+        "vindex-chunk": "refused",
+        "oindex-write": "refused",  # the chunk is rebuilt whole
+        "stored": "['h/zarr.json']",  # the refused write wrote nothing
+    }
+
+
+def test_new_verbs_check_their_buffers_against_the_limit(limit: None) -> None:
+    """Under a 1 MiB limit: a 4 MiB oindex result, a 4 MiB chunk an element of which is read
+    or written through oindex/vindex, and growing into a 4 MiB edge chunk, are refused, and
+    the refused writes change nothing; small selections of small chunks still work."""
+    store = zb.Store.from_url(f"memory://limit-verbs-{uuid.uuid4().hex}")
+    small = zbs.create_array(store, "s", shape=(4096, 1024), dtype="uint8", chunks=(256, 256))
+    big = zbs.create_array(store, "b", shape=(4000, 1024), dtype="uint8", chunks=(4096, 1024))
+    zb.set_memory_limit(1 << 20)
+    with pytest.raises(ResourceError, match="shape"):
+        small.oindex[:, :]
+    points = np.arange(2 << 20)
+    with pytest.raises(ResourceError, match="shape"):
+        small.vindex[points % 4096, points % 1024]  # 2 MiB result
+    small.oindex[[1, 4000], [3, 1000]] = 7
+    assert small.vindex[[1, 4000, 2], [3, 1000, 3]].tolist() == [7, 7, 0]
+    with pytest.raises(ResourceError):
+        big.oindex[[1], [2]]
+    with pytest.raises(ResourceError):
+        big.vindex[[1], [2]] = 3
+    with pytest.raises(ResourceError):
+        zbs.resize(big, (4090, 1024))  # rows 4000-4089 of the 4 MiB chunk reset to the fill
+    assert zbs.open_array(store, "b").shape == (4000, 1024)  # the refused resize changed nothing
+    assert [m["path"] for c in store.list("b") for m in c] == ["b/zarr.json"]

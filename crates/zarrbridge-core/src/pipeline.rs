@@ -2,8 +2,7 @@
 //! work on rayon, and decoded data lands straight in the caller's buffer.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use rayon::prelude::*;
@@ -22,6 +21,7 @@ use crate::handle::ArrayHandle;
 use crate::io_stats;
 use crate::limits::check_len;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
+use crate::progress;
 use crate::shards::{PartRead, ShardReads};
 use crate::store::{InPlace, Store};
 
@@ -113,15 +113,17 @@ impl SharedOut {
         }
     }
 
-    /// The whole buffer as one mutable slice.
+    /// Copy `bytes` into the buffer at byte `at`.
     ///
     /// # Safety
-    /// No other job may access the buffer while the slice lives, and for an owned buffer the
-    /// slice must be fully written before it is read.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn slice_mut(&self) -> &mut [u8] {
-        // SAFETY: exclusive access is guaranteed by the caller.
-        unsafe { self.cells.index_mut(..) }
+    /// No other job may access those bytes meanwhile.
+    ///
+    /// # Panics
+    /// If the bytes do not fit in the buffer (a bug in the caller).
+    pub(crate) unsafe fn write_at(&self, at: usize, bytes: &[u8]) {
+        // SAFETY: exclusive access to this range is guaranteed by the caller.
+        let dst = unsafe { self.cells.index_mut(at..at + bytes.len()) };
+        crate::ndcopy::copy_bytes(dst, bytes);
     }
 
     /// The filled buffer, once every job is done; `None` for an external buffer.
@@ -146,6 +148,53 @@ impl SharedOut {
 // SAFETY: the buffer is only written in disjoint regions by compute jobs (see `SharedOut`).
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
+
+/// Memory lent to one decode by [`decode_in_scratch`].
+struct Lent {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: only the decode it is lent to writes through it, on the thread that lent it.
+unsafe impl Send for Lent {}
+unsafe impl Sync for Lent {}
+
+// SAFETY: `decode_in_scratch` keeps the memory borrowed, unmoved, while this value lives.
+unsafe impl ExternalBuffer for Lent {
+    fn ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Run `decode` with `len` bytes of this thread's scratch memory as its destination, then
+/// `then` on what it wrote: a compute job decodes a chunk there to copy parts of it out (or
+/// to change and encode it again) without a new allocation per chunk.
+///
+/// # Errors
+/// What `decode` or `then` return; [`Error::Codec`] if `decode` kept its destination;
+/// [`Error::Resource`] if `len` is more than the memory limit allows.
+pub(crate) fn decode_in_scratch<R>(
+    len: usize,
+    decode: impl FnOnce(&Arc<SharedOut>) -> Result<()>,
+    then: impl FnOnce(&mut [u8]) -> Result<R>,
+) -> Result<R> {
+    check_len(len, || format!("decoding a unit of {len} bytes"))?;
+    crate::fast::with_scratch(len, |scratch| {
+        let out = SharedOut::external(Box::new(Lent {
+            ptr: scratch.as_mut_ptr(),
+            len: scratch.len(),
+        }));
+        decode(&out)?;
+        // The scratch is used directly below: nothing may still write through `out`.
+        Arc::try_unwrap(out)
+            .map_err(|_| Error::codec("internal: a decode kept its scratch memory"))?;
+        then(scratch)
+    })
+}
 
 /// Codec options for an operation touching `chunks` chunks: with many chunks, parallelise across
 /// chunks; with few, let each chunk's codecs use the threads (as zarrs-python does).
@@ -321,9 +370,6 @@ where
     compute_part(count, bytes, move || decode(encoded)).await
 }
 
-/// Stored chunks a read kept for a write that follows it (see [`read_into`]).
-pub(crate) type Kept = Arc<Mutex<HashMap<Vec<u64>, Option<bytes::Bytes>>>>;
-
 /// Whether `target` holds every element of chunk `coords` that lies inside the array.
 fn covers(array: &ArrayHandle, coords: &[u64], target: &ArraySubset) -> Result<bool> {
     let bounded = array.array.chunk_subset_bounded(coords)?;
@@ -333,15 +379,23 @@ fn covers(array: &ArrayHandle, coords: &[u64], target: &ArraySubset) -> Result<b
         == bounded)
 }
 
+/// Bytes of the part of chunk `coords` inside `target`, for progress reports.
+fn bytes_in(array: &ArrayHandle, coords: &[u64], target: &ArraySubset, elem: usize) -> u64 {
+    array
+        .array
+        .chunk_subset(coords)
+        .ok()
+        .and_then(|chunk| chunk.overlap(target).ok())
+        .map_or(0, |overlap| byte_len(overlap.shape(), elem) as u64)
+}
+
 /// Fill `out` (an array of `target`'s shape, C order) with the array's data in `target`, which
 /// may extend past the array's edge inside edge chunks. Shards only partly inside `target` are
-/// read in part (see [`crate::shards`]); with `keep`, they are read whole instead and kept
-/// there, for a write of the same region to merge into.
+/// read in part (see [`crate::shards`]).
 pub(crate) async fn read_into(
     array: &ArrayHandle,
     target: &ArraySubset,
     out: &Arc<SharedOut>,
-    keep: Option<&Kept>,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -354,45 +408,38 @@ pub(crate) async fn read_into(
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
     let chunk_bytes = byte_len(&array.chunk_shape(), elem);
+    progress::plan(count as u64, expected as u64);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
             let covered = covers(&array, &coords, &target)?;
-            let keep = match (keep, &array.shards) {
-                (Some(keep), _) if !covered => Some(keep.clone()),
-                (None, Some(shards)) if !covered || array.store.streams() => {
-                    let shards = shards.clone();
-                    return Ok(async move {
-                        read_part(
-                            &array, &shards, coords, &target, &out, options, count, covered,
-                        )
-                        .await
-                    }
-                    .boxed());
+            let done = bytes_in(&array, &coords, &target, elem);
+            if let (Some(shards), true) = (&array.shards, !covered || array.store.streams()) {
+                let shards = shards.clone();
+                return Ok(async move {
+                    read_part(
+                        &array, &shards, coords, &target, &out, options, count, covered,
+                    )
+                    .await?;
+                    progress::done(1, done);
+                    Ok(())
                 }
-                _ => None,
-            };
+                .boxed());
+            }
             Ok(async move {
                 let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
                 fetch_then(&store, key, count, chunk_bytes, move |encoded| {
-                    if let Some(keep) = keep {
-                        lock(&keep).insert(coords.clone(), encoded.clone());
-                    }
                     decode_into_target(&array, &coords, encoded, &target, &out, &options)
                 })
-                .await
+                .await?;
+                progress::done(1, done);
+                Ok(())
             }
             .boxed())
         })
         .try_buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Whether a write takes its chunks' locks (see [`crate::chunk_lock`]) or its caller already
@@ -404,14 +451,13 @@ pub(crate) enum Locks {
 }
 
 /// Store `data` (C order, `target`'s shape, native byte order) into the array region `target`.
-/// Chunks only partly covered are read (or taken from `kept`), merged and rewritten under their
-/// chunk's lock: one read and one write of each stored chunk. Chunks left equal to the fill
-/// value are erased unless the handle writes empty chunks.
+/// Chunks only partly covered are read, merged and rewritten under their chunk's lock: one read
+/// and one write of each stored chunk. Chunks left equal to the fill value are erased unless
+/// the handle writes empty chunks.
 pub(crate) async fn write_from(
     array: &ArrayHandle,
     target: &ArraySubset,
     data: Arc<dyn AsRef<[u8]> + Send + Sync>,
-    kept: Option<Kept>,
     locks: Locks,
 ) -> Result<()> {
     let elem = array.element()?.size;
@@ -426,18 +472,19 @@ pub(crate) async fn write_from(
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
     let chunk_bytes = byte_len(&array.chunk_shape(), elem);
+    progress::plan(count as u64, expected as u64);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, data) = (array.clone(), target.clone(), data.clone());
-            let kept = kept.as_ref().and_then(|k| lock(k).remove(&coords));
             async move {
                 let key = array.array.chunk_key(&coords);
+                let done = bytes_in(&array, &coords, &target, elem);
                 let covered = covers(&array, &coords, &target)?;
                 let (held, locks) = lock_to_merge(&array, &key, covered, locks).await;
-                let existing = match kept {
-                    _ if covered => None,
-                    Some(kept) => kept,
-                    None => array.store.get(key.as_str()).await?,
+                let existing = if covered {
+                    None
+                } else {
+                    array.store.get(key.as_str()).await?
                 };
                 let (job_array, job_coords) = (array.clone(), coords.clone());
                 let encoded = compute_part(count, chunk_bytes, move || {
@@ -453,6 +500,7 @@ pub(crate) async fn write_from(
                 .await;
                 let written = store_encoded(&array, &coords, &key, encoded, locks).await;
                 drop(held);
+                progress::done(1, done);
                 written
             }
         })
@@ -565,7 +613,7 @@ async fn read_part(
 
 /// Decode inner chunks of a shard (`None`: not stored, the fill value) into the target,
 /// several at once when the read has few shards to spread over the threads.
-fn decode_pieces(
+pub(crate) fn decode_pieces(
     array: &ArrayHandle,
     jobs: Vec<(ArraySubset, Option<bytes::Bytes>)>,
     target: &ArraySubset,

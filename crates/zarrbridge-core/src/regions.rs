@@ -1,17 +1,21 @@
 //! Region reads and writes with numpy basic indexing: integers, slices with any step, Ellipsis.
 
+use std::mem::size_of;
 use std::sync::Arc;
 
+use futures::{StreamExt, TryStreamExt};
 use zarrs::array::ArraySubset;
 
 use crate::chunk_lock::{lock_chunks, ChunkLock};
 use crate::chunks::{check_no_out, Decoded, Values, VlenValues};
 use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
+use crate::gather::{fill_selection, write_selection};
 use crate::handle::ArrayHandle;
-use crate::ndcopy::{byte_len, c_strides, copy_block, Strided};
+use crate::indexing::{resolve_slice, to_i64, to_u64, FancySelection};
+use crate::ndcopy::{byte_len, c_strides};
 use crate::pipeline::{
-    chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Kept, Locks, SharedOut,
+    chunk_concurrency, chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Locks,
 };
 use crate::vlen;
 
@@ -31,6 +35,8 @@ struct DimSel {
     start: u64,
     count: u64,
     step: i64,
+    /// Whether the dimension stays in the result (a slice), or is dropped (an integer).
+    kept: bool,
 }
 
 /// A selection resolved against an array shape.
@@ -39,48 +45,6 @@ pub struct Selection {
     dims: Vec<DimSel>,
     /// Shape of the result (integer-indexed dimensions dropped).
     pub out_shape: Vec<u64>,
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// Python's `slice.indices` followed by the length computation.
-fn resolve_slice(
-    start: Option<i64>,
-    end: Option<i64>,
-    stride: Option<i64>,
-    len: u64,
-) -> Result<DimSel> {
-    let step = stride.unwrap_or(1);
-    if step == 0 {
-        return Err(Error::Selection("slice step cannot be zero".into()));
-    }
-    let len = to_i64(len);
-    let (lower, upper) = if step < 0 { (-1, len - 1) } else { (0, len) };
-    let clamp = |v: Option<i64>, default: i64| match v {
-        None => default,
-        Some(v) if v < 0 => (v.saturating_add(len)).max(lower),
-        Some(v) => v.min(upper),
-    };
-    let start = clamp(start, if step < 0 { upper } else { lower });
-    let last = clamp(end, if step < 0 { lower } else { upper });
-    let count = if step < 0 && last < start {
-        (start - last - 1) / (-step) + 1
-    } else if step > 0 && start < last {
-        (last - start - 1) / step + 1
-    } else {
-        0
-    };
-    Ok(DimSel {
-        start: to_u64(start.max(0)),
-        count: to_u64(count),
-        step,
-    })
 }
 
 impl Selection {
@@ -134,12 +98,18 @@ impl Selection {
                         start: to_u64(j),
                         count: 1,
                         step: 1,
+                        kept: false,
                     });
                 }
                 SelItem::Slice(from, to, stride) => {
-                    let d = resolve_slice(from, to, stride, len)?;
-                    out_shape.push(d.count);
-                    dims.push(d);
+                    let (start, count, step) = resolve_slice(from, to, stride, len)?;
+                    out_shape.push(count);
+                    dims.push(DimSel {
+                        start,
+                        count,
+                        step,
+                        kept: true,
+                    });
                 }
                 SelItem::Ellipsis => unreachable!("expanded above"),
             }
@@ -169,34 +139,26 @@ impl Selection {
         ArraySubset::new_with_ranges(&ranges)
     }
 
-    /// Where the selected elements sit in a C-ordered copy of the bounding box.
-    fn in_box(&self, box_shape: &[u64]) -> (isize, Vec<isize>) {
-        let strides = c_strides(box_shape);
-        let mut offset = 0isize;
-        let steps = self
-            .dims
-            .iter()
-            .zip(&strides)
-            .map(|(d, &s)| {
-                let step = isize::try_from(d.step).unwrap_or(isize::MAX);
-                if d.step < 0 {
-                    let from_lo = (d.count - 1) * d.step.unsigned_abs();
-                    offset += isize::try_from(from_lo).unwrap_or(isize::MAX) * s;
-                }
-                step * s
-            })
-            .collect();
-        (offset, steps)
-    }
-
-    fn counts(&self) -> Vec<u64> {
-        self.dims.iter().map(|d| d.count).collect()
-    }
-
-    /// The index of each selected element (C order) in a C-ordered copy of the bounding box.
+    /// The index of each selected element (C order) in a C-ordered copy of the bounding box
+    /// (`box_shape`): how variable-length data, which has no fixed element size to copy by
+    /// strides, picks its elements from the box.
     fn box_indices(&self, box_shape: &[u64]) -> impl Iterator<Item = usize> {
-        let (offset, strides) = self.in_box(box_shape);
-        let counts = self.counts();
+        let strides: Vec<isize> = c_strides(box_shape)
+            .iter()
+            .zip(&self.dims)
+            .map(|(&s, d)| isize::try_from(d.step).unwrap_or(isize::MAX) * s)
+            .collect();
+        // A negative step starts at the far end of its dimension of the box.
+        let offset: isize = c_strides(box_shape)
+            .iter()
+            .zip(&self.dims)
+            .filter(|(_, d)| d.step < 0)
+            .map(|(&s, d)| {
+                let from_lo = (d.count - 1) * d.step.unsigned_abs();
+                isize::try_from(from_lo).unwrap_or(isize::MAX) * s
+            })
+            .sum();
+        let counts: Vec<u64> = self.dims.iter().map(|d| d.count).collect();
         let total = crate::ndcopy::element_count(&counts);
         let mut index = vec![0u64; counts.len()];
         (0..total).map(move |k| {
@@ -218,6 +180,83 @@ impl Selection {
             usize::try_from(at).unwrap_or(usize::MAX)
         })
     }
+
+    /// The selection cut at the chunk boundaries of `chunk_shape` (a regular grid): per chunk
+    /// holding selected elements, those elements as a selection, and where they go in the
+    /// result (a box of `out_shape`: a stepped selection's elements in one chunk are
+    /// consecutive along each dimension of the result).
+    fn chunk_blocks(&self, chunk_shape: &[u64]) -> Vec<(Selection, ArraySubset)> {
+        // Per dimension, the runs of consecutive positions `k` whose elements share a chunk.
+        let runs: Vec<Vec<(u64, u64)>> = self
+            .dims
+            .iter()
+            .zip(chunk_shape)
+            .map(|(d, &n)| {
+                let (mut runs, mut k, step) = (Vec::new(), 0, d.step.unsigned_abs());
+                while k < d.count {
+                    let at = if d.step < 0 {
+                        d.start - k * step
+                    } else {
+                        d.start + k * step
+                    };
+                    // Positions left in this chunk, in the step's direction.
+                    let room = if d.step < 0 {
+                        at % n / step + 1
+                    } else {
+                        (n - at % n).div_ceil(step)
+                    };
+                    let end = (k + room).min(d.count);
+                    runs.push((k, end));
+                    k = end;
+                }
+                runs
+            })
+            .collect();
+        let mut blocks = Vec::new();
+        let mut pick = vec![0usize; runs.len()];
+        loop {
+            let mut dims = Vec::with_capacity(self.dims.len());
+            let mut ranges = Vec::new();
+            for ((d, run), &i) in self.dims.iter().zip(&runs).zip(&pick) {
+                let (k0, k1) = run[i];
+                let offset = k0 * d.step.unsigned_abs();
+                let start = if d.step < 0 {
+                    d.start - offset
+                } else {
+                    d.start + offset
+                };
+                dims.push(DimSel {
+                    start,
+                    count: k1 - k0,
+                    ..*d
+                });
+                if d.kept {
+                    ranges.push(k0..k1);
+                }
+            }
+            let out_shape = ranges.iter().map(|r| r.end - r.start).collect();
+            blocks.push((
+                Selection { dims, out_shape },
+                ArraySubset::new_with_ranges(&ranges),
+            ));
+            // The next combination of runs, last dimension fastest.
+            let Some(d) = (0..pick.len()).rev().find(|&d| pick[d] + 1 < runs[d].len()) else {
+                return blocks;
+            };
+            pick[d] += 1;
+            pick[d + 1..].fill(0);
+        }
+    }
+
+    /// The same selection as an orthogonal one (each dimension a range with a step).
+    fn stepped(&self, shape: &[u64]) -> FancySelection {
+        let dims: Vec<_> = self
+            .dims
+            .iter()
+            .map(|d| (d.start, d.step, d.count, d.kept))
+            .collect();
+        FancySelection::stepped(&dims, shape)
+    }
 }
 
 /// The shape a selection of `array` produces.
@@ -228,13 +267,16 @@ pub fn selection_shape(array: &ArrayHandle, items: &[SelItem]) -> Result<Vec<u64
     Ok(Selection::parse(items, array.shape())?.out_shape)
 }
 
-/// Read a selection of `array`; into `out` when given.
-///
-/// # Panics
-/// Never in practice: an internal buffer is checked to be owned before use.
+/// Read a selection of `array`; into `out` when given. A box (steps of 1) is decoded straight
+/// into the result; a stepped selection of fixed-size elements reads only the chunks holding
+/// selected elements and copies those out (see [`crate::gather`]), so it needs memory for its
+/// result, not its box. Variable-length data is read by its bounding box (see
+/// [`read_variable`]).
 ///
 /// # Errors
-/// [`Error::Selection`] for a bad selection, codec and store errors.
+/// [`Error::Selection`] for a bad selection, [`Error::InvalidData`] for `out` with
+/// variable-length data, [`Error::Resource`] for a result or box over the memory limit, codec
+/// and store errors.
 pub async fn read_region(
     array: &ArrayHandle,
     items: &[SelItem],
@@ -251,38 +293,9 @@ pub async fn read_region(
     let out = result_buffer(out, byte_len(&shape, element.size), &shape)?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
-            read_into(array, &sel.bounding_box(), &out, None).await?;
+            read_into(array, &sel.bounding_box(), &out).await?;
         } else {
-            let bbox = sel.bounding_box();
-            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size), || {
-                format!("the bounding box {:?} of a stepped selection", bbox.shape())
-            })?;
-            read_into(array, &bbox, &temp, None).await?;
-            // SAFETY: read_into wrote every byte of the box.
-            let temp = unsafe { temp.into_vec()? }.expect("owned buffer");
-            let (job_out, counts) = (out.clone(), sel.counts());
-            spawn_compute(move || {
-                let (offset, strides) = sel.in_box(bbox.shape());
-                let dst_strides = c_strides(&counts);
-                // SAFETY: this job is the only one touching `out`, and it writes all of it.
-                let dst = unsafe { job_out.slice_mut() };
-                copy_block(
-                    &temp,
-                    Strided {
-                        offset,
-                        strides: &strides,
-                    },
-                    dst,
-                    Strided {
-                        offset: 0,
-                        strides: &dst_strides,
-                    },
-                    &counts,
-                    element.size,
-                );
-                Ok(())
-            })
-            .await?;
+            fill_selection(array, &sel.stepped(array.shape()), &out).await?;
         }
     }
     // SAFETY: every byte was written above (an empty selection has no bytes).
@@ -290,10 +303,38 @@ pub async fn read_region(
     Ok(Decoded::fixed(data, shape, element))
 }
 
+/// Variable-length elements have no fixed size for [`crate::gather`] to copy by: a stepped
+/// selection is cut into one block per chunk holding selected elements (see
+/// [`Selection::chunk_blocks`]); each block's box (inside its chunk) is read, its elements
+/// picked, and the blocks assembled. Only those chunks are read, each once, and memory holds
+/// the result and the blocks, not the selection's box. An irregular chunk grid reads the box.
 async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues> {
     if sel.is_empty() {
         return Ok(VlenValues::default());
     }
+    let Some(chunk_shape) = array
+        .regular_chunk_shape("")
+        .ok()
+        .filter(|_| !sel.is_contiguous())
+    else {
+        return read_box(array, sel).await;
+    };
+    // The blocks' values, then the result assembled from them (its sizes first: two words
+    // per element, as for a region).
+    vlen::check_elements(crate::ndcopy::element_count(&sel.out_shape), size_of::<usize>(), || {
+        format!("a result of shape {:?}", sel.out_shape)
+    })?;
+    let blocks = futures::stream::iter(sel.chunk_blocks(&chunk_shape))
+        .map(|(block, at)| async move { Ok::<_, Error>((read_box(array, block).await?, at)) })
+        .buffer_unordered(chunk_concurrency())
+        .try_collect::<Vec<_>>()
+        .await?;
+    let shape = sel.out_shape.clone();
+    spawn_compute(move || VlenValues::merge(&blocks, &shape)).await
+}
+
+/// The elements of `sel` read through its bounding box.
+async fn read_box(array: &ArrayHandle, sel: Selection) -> Result<VlenValues> {
     let bbox = sel.bounding_box();
     let boxed = vlen::read(array, &bbox).await?;
     if sel.is_contiguous() {
@@ -303,10 +344,8 @@ async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues
 }
 
 /// Write `data` (C order, exactly the selection's shape: fixed-size elements in native byte
-/// order, or variable-length values, see [`Values`]) to a selection.
-///
-/// # Panics
-/// Never in practice: an internal buffer is checked to be owned before use.
+/// order, or variable-length values, see [`Values`]) to a selection. Every chunk rewritten is
+/// read, merged and written under its lock (see [`crate::chunk_lock`]).
 ///
 /// # Errors
 /// [`Error::Selection`], [`Error::InvalidData`] for data that does not fit (nothing is
@@ -323,52 +362,19 @@ pub async fn write_region(
     if sel.is_empty() {
         return Ok(());
     }
-    let bbox = sel.bounding_box();
     let data = match data {
-        Values::Variable(values) => return write_variable(array, sel, bbox, values).await,
+        Values::Variable(values) => return write_variable(array, sel, values).await,
         Values::Fixed(data) => data,
     };
     if sel.is_contiguous() {
-        return write_from(array, &bbox, data, None, Locks::Take).await;
+        return write_from(array, &sel.bounding_box(), data, Locks::Take).await;
     }
-    // Stepped selection: read the bounding box, scatter the new values into it, write it back,
-    // holding the locks of every chunk of the box throughout (see crate::chunk_lock). Chunks
-    // the box covers only in part are read whole and kept, so that writing the box back merges
-    // into them without reading them again.
-    let _held = lock_box(array, &bbox).await?;
-    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size), || {
-        format!("the bounding box {:?} of a stepped selection", bbox.shape())
-    })?;
-    let kept = Kept::default();
-    read_into(array, &bbox, &temp, Some(&kept)).await?;
-    // SAFETY: read_into wrote every byte of the box.
-    let mut boxed = unsafe { temp.into_vec()? }.expect("owned buffer");
-    let box_shape = bbox.shape().to_vec();
-    let merged = spawn_compute(move || {
-        let (offset, strides) = sel.in_box(&box_shape);
-        let counts = sel.counts();
-        let src_strides = c_strides(&counts);
-        copy_block(
-            (*data).as_ref(),
-            Strided {
-                offset: 0,
-                strides: &src_strides,
-            },
-            &mut boxed,
-            Strided {
-                offset,
-                strides: &strides,
-            },
-            &counts,
-            element.size,
-        );
-        Ok(boxed)
-    })
-    .await?;
-    write_from(array, &bbox, Arc::new(merged), Some(kept), Locks::Held).await
+    // Each chunk holding selected elements is read, merged and written once, under its lock.
+    write_selection(array, &sel.stepped(array.shape()), data).await
 }
 
-/// The locks of every chunk of `bbox`, held for a stepped write's read, merge and write-back.
+/// The locks of every chunk of `bbox`, held for a stepped variable-length write's read, merge
+/// and write-back of the box.
 async fn lock_box(array: &ArrayHandle, bbox: &ArraySubset) -> Result<Vec<ChunkLock>> {
     let keys: Vec<String> = chunks_touching(array, bbox)?
         .iter()
@@ -380,13 +386,13 @@ async fn lock_box(array: &ArrayHandle, bbox: &ArraySubset) -> Result<Vec<ChunkLo
 async fn write_variable(
     array: &ArrayHandle,
     sel: Selection,
-    bbox: ArraySubset,
     values: Arc<VlenValues>,
 ) -> Result<()> {
+    let bbox = sel.bounding_box();
     if sel.is_contiguous() {
         return vlen::write(array, &bbox, values, Locks::Take).await;
     }
-    // As for fixed-size data: the box's chunks stay locked from the read to the write-back.
+    // The box's chunks stay locked from the read to the write-back.
     let _held = lock_box(array, &bbox).await?;
     let boxed = vlen::read(array, &bbox).await?;
     let box_shape = bbox.shape().to_vec();

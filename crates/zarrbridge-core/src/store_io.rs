@@ -129,14 +129,20 @@ impl Store {
 
     /// Every key below `prefix` (a directory, see [`dir_prefix`]), sorted, with sizes.
     pub async fn list(&self, prefix: &str) -> Result<Vec<KeyMeta>> {
-        let dir = dir_prefix(prefix)?;
-        if let Some(file) = &self.file {
+        if let Some(found) = self.list_files(prefix).await? {
             // The walk finds the sizes too: one listing, no look-ups.
-            let owned = dir.as_str().to_string();
-            let (found, _request) = self
-                .on_file(file, prefix, RequestKind::List, move |f| f.list(&owned))
-                .await?;
             return Ok(metas(found));
+        }
+        let keys = self.list_keys(prefix).await?;
+        self.with_sizes(keys).await
+    }
+
+    /// Every key below `prefix` (a directory, see [`dir_prefix`]), sorted, without sizes (one
+    /// listing, no look-up per key).
+    pub(crate) async fn list_keys(&self, prefix: &str) -> Result<Vec<String>> {
+        let dir = dir_prefix(prefix)?;
+        if let Some(found) = self.list_files(prefix).await? {
+            return Ok(found.into_iter().map(|(key, _)| key).collect());
         }
         let keys = {
             let _request = Request::begin(RequestKind::List);
@@ -145,8 +151,20 @@ impl Store {
                 .await
                 .map_err(|e| self.io_error(prefix, e))?
         };
-        self.with_sizes(keys.iter().map(|k| self.listed(k.as_str())).collect())
-            .await
+        Ok(keys.iter().map(|k| self.listed(k.as_str())).collect())
+    }
+
+    /// Every file below `prefix`, sorted, with its size, for a file store (`None` for others):
+    /// one walk, counted as one listing.
+    async fn list_files(&self, prefix: &str) -> Result<Option<Vec<(String, u64)>>> {
+        let Some(file) = &self.file else {
+            return Ok(None);
+        };
+        let owned = dir_prefix(prefix)?.as_str().to_string();
+        let (found, _request) = self
+            .on_file(file, prefix, RequestKind::List, move |f| f.list(&owned))
+            .await?;
+        Ok(Some(found))
     }
 
     /// The keys and child prefixes directly below `prefix`.

@@ -33,7 +33,7 @@ fn selection_error(e: impl std::fmt::Display) -> Error {
 /// Refuse `n` elements (of `what`) when their offsets alone, plus `each` bytes per element
 /// (known in advance only for fill values), exceed the memory limit: the bytes of stored
 /// elements are known only once decoded, but their offsets are allocated up front.
-fn check_elements(n: u64, each: usize, what: impl FnOnce() -> String) -> Result<()> {
+pub(crate) fn check_elements(n: u64, each: usize, what: impl FnOnce() -> String) -> Result<()> {
     let per = std::mem::size_of::<usize>().saturating_add(each) as u64;
     check_allocation(n.saturating_add(1).saturating_mul(per), what)
 }

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 use tokio::runtime::{Handle, Runtime};
-use zarrbridge_core::{compute, io_stats, PerProcess};
+use zarrbridge_core::{compute, io_stats, progress, PerProcess};
 
 use crate::errors::to_pyerr;
 use crate::gil;
@@ -179,14 +179,16 @@ where
     F: Future<Output = zarrbridge_core::Result<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    // The I/O statistics active in the caller's context record this operation's requests. A
-    // panic anywhere below becomes an `InternalError` here, whichever way the call waits: it
-    // never reaches pyo3 (a `PanicException`), nor leaves an async caller waiting for a task
-    // that died.
+    // The I/O statistics active in the caller's context record this operation's requests, and
+    // its progress counter (if the caller asked for progress) counts its chunks. A panic
+    // anywhere below becomes an `InternalError` here, whichever way the call waits: it never
+    // reaches pyo3 (a `PanicException`), nor leaves an async caller waiting for a task that
+    // died.
     let fut = io_stats::scope(
         crate::io::active(py)?,
         zarrbridge_core::panics::contained(fut),
     );
+    let fut = progress::scope(crate::progress::active(py)?, fut);
     let Some(callback) = callback else {
         return block(py, fut)?.into_py_any(py);
     };

@@ -22,7 +22,8 @@ use crate::compute::install;
 use crate::error::{Error, Result};
 use crate::limits::{check_allocation, check_len};
 use crate::ndcopy::{byte_len, c_strides, copy_block_into, copy_bytes, offset_of, Sink, Strided};
-use contexts::{compress_append, decompress_exact, with_scratch};
+pub(crate) use contexts::with_scratch;
+use contexts::{compress_append, decompress_exact};
 use shard_index::{Entry, IndexFormat};
 
 /// The bytes-to-bytes step of a chain this path runs.
