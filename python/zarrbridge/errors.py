@@ -27,6 +27,7 @@ __all__ = [
     "NodeNotFoundError",
     "SelectionError",
     "StoreError",
+    "UnalignedWriteError",
     "UnsupportedError",
     "ZarrBridgeError",
 ]
@@ -79,3 +80,9 @@ class CodecError(ZarrBridgeError):
 
 class StoreError(ZarrBridgeError, OSError):
     """The underlying store failed (I/O error, permission, network, ...)."""
+
+
+class UnalignedWriteError(InvalidDataError):
+    """Concurrent writes whose regions split a stored chunk (a shard, when sharded): two writers
+    of one chunk would each read, change and write it whole, and one change would be lost
+    (:func:`zarrbridge.dask.store_dask` without ``lock``)."""
