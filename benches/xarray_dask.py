@@ -15,8 +15,8 @@ entry once, round-robin; medians, min, max and ratios):
   threads_per_worker=1, processes=True)``: ``zarrbridge.dask.to_dask`` against
   ``dask.array.from_zarr`` (zarr-python, default pipeline), graph built and computed each run.
 
-    .venv/bin/python benches/xarray_dask.py [--quick] [--repeat 5] [--cases open-load,zarrstore,dask]
-        [--json out.json] [--md out.md]
+    .venv/bin/python benches/xarray_dask.py [--quick] [--repeat 5]
+        [--cases open-load,zarrstore,dask] [--json out.json] [--md out.md]
 """
 
 from __future__ import annotations
@@ -124,7 +124,9 @@ def case_open_load(work: str, repeat: int, quick: bool) -> dict[str, Any]:
     shape = (8, 256, 256) if quick else (32, 256, 256)
     ds = dataset(20, shape)
     path = os.path.join(work, "open-load.zarr")
-    ds.to_zarr(path, zarr_format=3, consolidated=True, mode="w", encoding=encoding(ds, (8, 128, 128)))
+    ds.to_zarr(
+        path, zarr_format=3, consolidated=True, mode="w", encoding=encoding(ds, (8, 128, 128))
+    )
 
     def check(got: Any) -> None:
         xr.testing.assert_identical(got, ds)
@@ -154,7 +156,9 @@ def case_open_load(work: str, repeat: int, quick: bool) -> dict[str, Any]:
     entries = {
         "engine=zarrbridge load()": zb_load,
         "engine=zarrbridge await load_async()": zb_async,
-        "engine=zarr (default pipeline)": zarr_with("zarr.core.codec_pipeline.BatchedCodecPipeline"),
+        "engine=zarr (default pipeline)": zarr_with(
+            "zarr.core.codec_pipeline.BatchedCodecPipeline"
+        ),
     }
     try:
         import zarrs  # noqa: F401
@@ -239,15 +243,23 @@ def case_dask(work: str, repeat: int, quick: bool) -> dict[str, Any]:
     expected = int(data.sum(dtype="uint64"))
     path = os.path.join(work, "a.zarr")
     z = zarr.create_array(
-        path, shape=data.shape, dtype="uint16", chunks=(64, 64, 64),
-        compressors=[zarr.codecs.ZstdCodec(level=1)], zarr_format=3, overwrite=True,
+        path,
+        shape=data.shape,
+        dtype="uint16",
+        chunks=(64, 64, 64),
+        compressors=[zarr.codecs.ZstdCodec(level=1)],
+        zarr_format=3,
+        overwrite=True,
     )
     z[...] = data
     del data, z
 
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
 
         def ours(c: bool) -> None:
             total = int(to_dask(zb.sync.open_array(path)).sum(dtype="uint64").compute())
@@ -299,7 +311,11 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
-        "versions": {"xarray": xarray.__version__, "dask": dask.__version__, "zarr": zarr.__version__},
+        "versions": {
+            "xarray": xarray.__version__,
+            "dask": dask.__version__,
+            "zarr": zarr.__version__,
+        },
         "repeat": args.repeat,
         "quick": args.quick,
     }

@@ -17,30 +17,42 @@ import tempfile
 
 import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster
-
 import zarrbridge as zb
+from distributed import Client, LocalCluster
 from zarrbridge.dask import store_dask, to_dask
 
 
 def main(directory: str) -> None:
     store = zb.Store.from_url(directory)
     source = zb.sync.create_array(
-        store, "elevation", shape=(2000, 3000), dtype="float32",
-        chunks=(250, 250), shards=(1000, 1000), compressors={"name": "zstd"},
+        store,
+        "elevation",
+        shape=(2000, 3000),
+        dtype="float32",
+        chunks=(250, 250),
+        shards=(1000, 1000),
+        compressors={"name": "zstd"},
     )
     y, x = np.ogrid[:2000, :3000]
     source[...] = (np.sin(y / 200) * np.cos(x / 300) * 1000).astype("float32")
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
         elevation = to_dask(source)
         print("blocks:", elevation.chunksize, "=", source.shards, "(the shards)")
         print("mean elevation:", float(elevation.mean().compute()))
 
         slope = zb.sync.create_array(
-            store, "slope", shape=source.shape, dtype="float32",
-            chunks=(250, 250), shards=(500, 500),
+            store,
+            "slope",
+            shape=source.shape,
+            dtype="float32",
+            chunks=(250, 250),
+            shards=(500, 500),
         )
         gradient = np.hypot(*da.gradient(elevation))
         try:

@@ -25,9 +25,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import xarray as xr
-from xarray.backends.zarr import encode_zarr_variable
-
 import zarrbridge as zb
+from xarray.backends.zarr import encode_zarr_variable
 from zarrbridge.zarr import ZarrStore
 
 warnings.filterwarnings("ignore", message=".*consolidated.*")
@@ -42,16 +41,24 @@ def make(start: str, hours: int) -> xr.Dataset:
     field = np.sin(lat / 30 + t / 12) + np.cos(lon / 45)  # smooth, as weather is
     ds = xr.Dataset(
         {
-            "t2m": (("time", "lat", "lon"), 285 + 10 * field + rng.normal(0, 0.1, shape),
-                    {"units": "K"}),
-            "sp": (("time", "lat", "lon"), (1e5 + 800 * field).astype("float32"),
-                   {"units": "Pa"}),
+            "t2m": (
+                ("time", "lat", "lon"),
+                285 + 10 * field + rng.normal(0, 0.1, shape),
+                {"units": "K"},
+            ),
+            "sp": (("time", "lat", "lon"), (1e5 + 800 * field).astype("float32"), {"units": "Pa"}),
         },
         coords={"time": time_, "lat": np.linspace(-89.5, 89.5, 180)},
     )
     # CF packing into int16, as netCDF users do.
-    ds["t2m"].encoding = {"dtype": "int16", "scale_factor": 0.01, "add_offset": 280.0,
-                          "_FillValue": -32768, "chunks": (24, 90, 90), "shards": (24, 180, 360)}
+    ds["t2m"].encoding = {
+        "dtype": "int16",
+        "scale_factor": 0.01,
+        "add_offset": 280.0,
+        "_FillValue": -32768,
+        "chunks": (24, 90, 90),
+        "shards": (24, 180, 360),
+    }
     ds["sp"].encoding = {"chunks": (24, 90, 90), "shards": (24, 180, 360)}
     return ds
 

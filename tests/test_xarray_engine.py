@@ -165,8 +165,9 @@ METADATA_KEYS = ("zarr.json", ".zmetadata", ".zarray", ".zgroup", ".zattrs")
 def test_consolidated_metadata_opens_a_dataset_with_one_document_read(
     tmp_path: Path, layout: str, fmt: int | None
 ) -> None:
-    # One document: zarr.json (v3) or .zmetadata (v2, given zarr_format=2). The only data read are those xarray reads on open: index coordinates, and the first and last
-    # values of a CF time variable ("when") to choose its dtype.
+    # One document: zarr.json (v3) or .zmetadata (v2, given zarr_format=2). The only data
+    # read are those xarray reads on open: index coordinates, and the first and last values
+    # of a CF time variable ("when") to choose its dtype.
     store = LoggingStore(write(tmp_path / "c.zarr", layout))
     ds = xr.open_dataset(python_store(store), engine="zarrbridge", zarr_format=fmt)
     documents = ["zarr.json"] if layout == "v3" else [".zmetadata"]
@@ -217,9 +218,7 @@ def test_open_datatree_and_groups_are_identical(tmp_path: Path, zarr_format: int
     got = xr.open_datatree(path, engine="zarrbridge")
     xr.testing.assert_identical(got.load(), xr.open_datatree(path, engine="zarr").load())
     sub = xr.open_datatree(path, engine="zarrbridge", group="a")
-    xr.testing.assert_identical(
-        sub.load(), xr.open_datatree(path, engine="zarr", group="a").load()
-    )
+    xr.testing.assert_identical(sub.load(), xr.open_datatree(path, engine="zarr", group="a").load())
     groups = xr.open_groups(path, engine="zarrbridge")
     assert sorted(groups) == sorted(xr.open_groups(path, engine="zarr"))
     one = xr.open_dataset(path, engine="zarrbridge", group="a/b")

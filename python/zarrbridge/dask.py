@@ -180,7 +180,7 @@ class _Target:
         except (ImportError, ValueError):
             with _LOCKS_GUARD:
                 return _LOCKS.setdefault(ident, threading.Lock())
-        return Lock("zarrbridge-" + tokenize(*ident))
+        return Lock("zarrbridge-" + tokenize(*ident))  # type: ignore[no-untyped-call]
 
 
 def store_dask(

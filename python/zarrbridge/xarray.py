@@ -214,7 +214,7 @@ class ZarrbridgeDataStore(AbstractDataStore):
                 attrs["_FillValue"] = FillValueCoder.decode(attrs["_FillValue"], array.dtype)
         return Variable(dims, data, attrs, encoding)
 
-    def get_variables(self) -> FrozenDict[str, Variable]:
+    def get_variables(self) -> Mapping[str, Variable]:
         return FrozenDict((name, self.open_store_variable(a)) for name, a in self.arrays.items())
 
     def get_attrs(self) -> dict[str, Any]:
@@ -315,7 +315,7 @@ class ZarrbridgeBackendEntrypoint(BackendEntrypoint):
         # Chosen by name only (engine="zarrbridge"): never takes over xarray's zarr engine.
         return False
 
-    def open_dataset(  # type: ignore[override]
+    def open_dataset(
         self,
         filename_or_obj: Any,
         *,
@@ -350,7 +350,7 @@ class ZarrbridgeBackendEntrypoint(BackendEntrypoint):
             decode_timedelta=decode_timedelta,
         )
 
-    def open_groups_as_dict(  # type: ignore[override]
+    def open_groups_as_dict(
         self,
         filename_or_obj: Any,
         *,
@@ -378,7 +378,7 @@ class ZarrbridgeBackendEntrypoint(BackendEntrypoint):
             pending[:0] = [g.path[len(root.path) :].strip("/") for g in groups]
         return result
 
-    def open_datatree(  # type: ignore[override]
+    def open_datatree(
         self,
         filename_or_obj: Any,
         *,
