@@ -10,13 +10,18 @@ entry once, round-robin; medians, min, max and ratios):
 - ``zarrstore``: zarr-python behind xarray through ``zarrbridge.zarr.ZarrStore`` against its own
   ``LocalStore`` (a path): ``open_dataset(engine="zarr").load()`` and ``to_zarr`` of 8
   float32 variables (128 MiB, zstd 1, v3; chunks 8x128x128).
+- ``region``: writing one day (8 variables, 4 CF-packed into int16) into a 3-day dataset
+  written by xarray + zarr-python: examples/xarray_dataset.py's recipe (xarray's
+  ``encode_zarr_variable``, then ``zarrbridge.write_region`` of every variable at once) against
+  ``to_zarr(region=...)`` on a path (LocalStore), through ``ZarrStore``, and with the zarrs
+  pipeline.
 - ``dask``: ``x.sum()`` over case (a)'s array of benches/README.md (512^3 uint16, 64^3 chunks,
   zstd 1, v3, 10 random low bits; 256^3 with --quick) on ``LocalCluster(n_workers=2,
   threads_per_worker=1, processes=True)``: ``zarrbridge.dask.to_dask`` against
   ``dask.array.from_zarr`` (zarr-python, default pipeline), graph built and computed each run.
 
     .venv/bin/python benches/xarray_dask.py [--quick] [--repeat 5]
-        [--cases open-load,zarrstore,dask] [--json out.json] [--md out.md]
+        [--cases open-load,zarrstore,region,dask] [--json out.json] [--md out.md]
 """
 
 from __future__ import annotations
@@ -228,6 +233,99 @@ def case_zarrstore(work: str, repeat: int, quick: bool) -> list[dict[str, Any]]:
     ]
 
 
+# --- region writes from xarray ------------------------------------------------------------------
+
+
+def weather(days: int, ny: int, nx: int, seed: int) -> Any:
+    """8 smooth fields with noise, hourly: 4 CF-packed into int16, 4 float32."""
+    import pandas as pd
+    import xarray as xr
+
+    rng = np.random.default_rng(seed)
+    hours = 24 * days
+    t, y, x = np.ogrid[:hours, :ny, :nx]
+    field = np.sin(y / 30 + t / 12) + np.cos(x / 45)
+    ds = xr.Dataset(
+        coords={"time": pd.date_range("2026-01-01", periods=hours, freq="h")},
+    )
+    for i in range(8):
+        values = 280 + 10 * field + rng.normal(0, 0.05, (hours, ny, nx))
+        ds[f"v{i}"] = (("time", "y", "x"), values.astype("float32" if i % 2 else "float64"))
+        ds[f"v{i}"].encoding = {"chunks": (24, ny // 4, nx // 4)}
+        if i % 2 == 0:
+            ds[f"v{i}"].encoding.update(
+                {"dtype": "int16", "scale_factor": 0.01, "add_offset": 280.0, "_FillValue": -32768}
+            )
+    return ds
+
+
+def case_region(work: str, repeat: int, quick: bool) -> dict[str, Any]:
+    import xarray as xr
+    import zarr
+    from zarrbridge.zarr import ZarrStore
+
+    # The very recipe of the example, not a copy.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+    from xarray_dataset import write_dataset_region
+
+    ny, nx = (180, 360) if quick else (360, 720)
+    full = weather(3, ny, nx, seed=3)
+    day2 = weather(1, ny, nx, seed=4).drop_vars("time")
+    region = {"time": slice(24, 48)}
+    expected = xr.concat(
+        [
+            full.isel(time=slice(0, 24)),
+            day2.assign_coords(time=full.time[24:48]),
+            full.isel(time=slice(48, 72)),
+        ],
+        dim="time",
+    )
+    paths = {}
+    for key in ("zb", "local", "zarrstore", "zarrs"):
+        paths[key] = os.path.join(work, f"region-{key}.zarr")
+        full.to_zarr(paths[key], zarr_format=3, consolidated=True, mode="w")
+
+    def check(path: str) -> None:
+        got = xr.open_dataset(path, engine="zarr").load()
+        xr.testing.assert_allclose(got, expected, atol=0.006)
+
+    def ours(c: bool) -> None:
+        asyncio.run(write_dataset_region(paths["zb"], day2, region))
+        if c:
+            check(paths["zb"])
+
+    def to_zarr(key: str, store: Callable[[str], Any], pipeline: str) -> Rep:
+        def rep(c: bool) -> None:
+            with zarr.config.set({"codec_pipeline.path": pipeline}):
+                day2.to_zarr(store(paths[key]), region=region)
+            if c:
+                check(paths[key])
+
+        return rep
+
+    default = "zarr.core.codec_pipeline.BatchedCodecPipeline"
+    entries = {
+        "xarray encodes, zarrbridge writes": ours,
+        "to_zarr(region=...) (LocalStore)": to_zarr("local", lambda p: p, default),
+        "to_zarr(region=...) through ZarrStore": to_zarr("zarrstore", ZarrStore, default),
+    }
+    try:
+        import zarrs  # noqa: F401
+
+        entries["to_zarr(region=...) (zarrs pipeline)"] = to_zarr(
+            "zarrs", lambda p: p, "zarrs.ZarrsCodecPipeline"
+        )
+    except ImportError as e:
+        log(f"  zarrs pipeline skipped: {e}")
+    return table(
+        f"region write of one day into 3 ({day2.nbytes / 2**20:.0f} MiB: 8 variables "
+        f"24x{ny}x{nx}, 4 packed into int16; chunks 24x{ny // 4}x{nx // 4}, default codecs, v3)",
+        rounds(entries, repeat),
+        day2.nbytes,
+        "xarray encodes, zarrbridge writes",
+    )
+
+
 # --- dask reduction ---------------------------------------------------------------------------
 
 
@@ -284,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--cases", default="open-load,zarrstore,dask")
+    p.add_argument("--cases", default="open-load,zarrstore,region,dask")
     p.add_argument("--json")
     p.add_argument("--md")
     args = p.parse_args(argv)
@@ -298,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         if "zarrstore" in cases:
             log("case zarrstore")
             tables.extend(case_zarrstore(work, args.repeat, args.quick))
+        if "region" in cases:
+            log("case region")
+            tables.append(case_region(work, args.repeat, args.quick))
         if "dask" in cases:
             log("case dask")
             tables.append(case_dask(work, args.repeat, args.quick))
