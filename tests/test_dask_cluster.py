@@ -6,9 +6,9 @@
 - A computed array stored into a sharded array, block per shard, reads back right through
   zarr-python; blocks that split shards are refused with ``UnalignedWriteError`` before anything
   is written, and written correctly with ``lock=True`` (distributed locks per shard).
-- The threaded scheduler, dask's process pool with forked workers (after the parent has used
-  zarrbridge), an asynchronous distributed client, and the ``dask-array`` package when it is
-  installed.
+- A distributed cluster of threads (one process), the threaded scheduler, dask's process pool
+  with forked workers (after the parent has used zarrbridge), an asynchronous distributed
+  client, and the ``dask-array`` package when it is installed.
 - A store unpickled twice in one process is one store (one connection pool per worker).
 
 Workers are spawned and import this module again: cluster code lives inside functions only.
@@ -159,6 +159,24 @@ def test_threaded_scheduler_and_forked_process_pool(tmp_path: Path) -> None:
         store_dask(to_dask(a) * 3, b, num_workers=2)
     np.testing.assert_allclose(total, values.sum(dtype="float64"), rtol=1e-6)
     np.testing.assert_array_equal(b[...], values * 3)
+
+
+@pytest.mark.slow
+def test_a_threaded_distributed_cluster_reads_and_stores(tmp_path: Path) -> None:
+    values = data()
+    a = sharded(str(tmp_path), "a")
+    a[...] = values
+    b = sharded(str(tmp_path), "b")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as threads,
+        distributed.Client(threads),
+    ):
+        store_dask(to_dask(a) - 1, b)
+        total = float(to_dask(b).sum(dtype="float64").compute())
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "b"))[...], values - 1)
+    np.testing.assert_allclose(total, (values - 1).sum(dtype="float64"), rtol=1e-6)
 
 
 @pytest.mark.slow

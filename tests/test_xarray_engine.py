@@ -1,14 +1,15 @@
 """xarray's engine="zarrbridge" gives what engine="zarr" gives.
 
 Datasets are written by xarray + zarr-python (Zarr v2 and v3, consolidated or not, sharded,
-with variable-length and fixed-width strings, bytes, datetimes, timedeltas and CF packing with
-``_FillValue``) and opened by both engines: ``xr.testing.assert_identical`` holds for the
-dataset (read blocking, with ``load_async`` under asyncio, and through dask with
+with variable-length and fixed-width strings, bytes, datetimes, timedeltas, CF packing with
+``_FillValue`` and a 0-d variable) and opened by both engines: ``xr.testing.assert_identical``
+holds for the dataset (read blocking, with ``load_async`` under asyncio, and through dask with
 ``chunks={}``), for orthogonal and vectorized selections, and for data trees of nested groups;
-from files, from S3 (moto, the very files uploaded), and from every kind of store zarrbridge
-accepts. ``load_async`` overlaps the reads of every variable (a Python store counts the calls
-in flight). Lazy variables pickle without I/O, consolidated metadata opens a group with one
-request, and ``preferred_chunks`` is the shard shape.
+from files, from S3 (moto, the very files uploaded; by URL and options, and as an obstore
+``S3Store``), and from every kind of store zarrbridge accepts. ``load_async`` overlaps the
+reads of every variable (a Python store counts the calls in flight). Lazy variables pickle
+without I/O, consolidated metadata opens a group with one request, and ``preferred_chunks`` is
+the shard shape.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd
 import pytest
 import zarr
 import zarrbridge as zb
+from obstore.store import S3Store
 from pystores import AsyncDictStore, DictStore
 from servers import S3Server
 from test_xarray_dataset import dataset
@@ -58,6 +60,7 @@ def full_dataset(sharded: bool = False) -> xr.Dataset:
     if sharded:
         ds["grid"].encoding = {"chunks": (8, 7), "shards": (16, 14)}
     ds["when"] = (("y",), pd.date_range("2001-01-01", periods=50, freq="D").values)
+    ds["scalar"] = ((), np.float64(2.5), {"note": "0-d"})
     return ds
 
 
@@ -293,6 +296,19 @@ def test_from_s3_is_identical_to_the_zarr_engine_on_the_same_files(
     xr.testing.assert_identical(asyncio.run(main()), expected(path))
     chunked = xr.open_dataset(url, engine="zarrbridge", storage_options=options, chunks={})
     xr.testing.assert_identical(chunked.compute(), expected(path))
+    config = options["config"]
+    obstore_s3 = S3Store(
+        bucket,
+        prefix="ds.zarr",
+        endpoint=config["endpoint"],
+        access_key_id=config["access_key_id"],
+        secret_access_key=config["secret_access_key"],
+        region=config["region"],
+        virtual_hosted_style_request=False,
+        client_options={"allow_http": True},
+    )
+    got = xr.open_dataset(obstore_s3, engine="zarrbridge")
+    xr.testing.assert_identical(got.load(), expected(path))
 
 
 def test_storage_options_with_a_store_object_are_refused(tmp_path: Path) -> None:
