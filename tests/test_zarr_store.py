@@ -120,5 +120,12 @@ def test_delete_dir_of_a_node_erases_it_and_nothing_beside_it(
     sync(store.delete_dir("a"))
     left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert not [k for k in left if k.startswith("a/")], left
+    assert not (tmp_path / "a").exists(), "the emptied directories of the node are left"
+
+    async def children() -> list[str]:
+        return [key async for key in store.list_dir("")]
+
+    listed = sync(children())
+    assert "a" not in listed and {"a-b", "ab"} <= set(listed), listed
     for name in ("a-b", "ab"):
         assert (zarr.open_array(store, path=name)[...] == 1).all()

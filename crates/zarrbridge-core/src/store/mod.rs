@@ -290,8 +290,15 @@ impl Store {
                     Error::store_caused(&context, e, &Redactor::default())
                 };
                 std::fs::create_dir_all(root).map_err(|e| failed(e.into()))?;
-                let local =
-                    Arc::new(LocalFileSystem::new_with_prefix(root).map_err(|e| failed(e.into()))?);
+                // Deleting a file removes the directories it leaves empty, as zarr-python's
+                // LocalStore does (rmtree): an emptied directory would still be listed as a
+                // child, and zarr-python warns of it as a node that is none (an overwritten
+                // dataset from xarray warned once per old variable).
+                let local = Arc::new(
+                    LocalFileSystem::new_with_prefix(root)
+                        .map_err(|e| failed(e.into()))?
+                        .with_automatic_cleanup(true),
+                );
                 let mut store = Self::with_object_store(decl.clone(), local.clone());
                 store.local = Some(local);
                 return Ok(store);
