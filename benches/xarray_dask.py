@@ -6,7 +6,8 @@ entry once, round-robin; medians, min, max and ratios):
 - ``open-load``: open + load of a 20-variable dataset (float32, 32x256x256 each, 160 MiB;
   chunks 8x128x128, zstd level 1, Zarr v3, consolidated; written by xarray + zarr-python), with
   ``engine="zarrbridge"`` (``load()`` and ``await load_async()``) against ``engine="zarr"`` with
-  zarr-python's default codec pipeline and with zarrs-python's (PyPI ``zarrs``).
+  zarr-python's default codec pipeline (on the path, and through ``zarrbridge.zarr.ZarrStore``)
+  and with zarrs-python's (PyPI ``zarrs``).
 - ``zarrstore``: zarr-python behind xarray through ``zarrbridge.zarr.ZarrStore`` against its own
   ``LocalStore`` (a path): ``open_dataset(engine="zarr").load()`` and ``to_zarr`` of 8
   float32 variables (128 MiB, zstd 1, v3; chunks 8x128x128).
@@ -125,6 +126,7 @@ def encoding(ds: Any, chunks: tuple[int, ...]) -> dict[str, Any]:
 def case_open_load(work: str, repeat: int, quick: bool) -> dict[str, Any]:
     import xarray as xr
     import zarr
+    from zarrbridge.zarr import ZarrStore
 
     shape = (8, 256, 256) if quick else (32, 256, 256)
     ds = dataset(20, shape)
@@ -158,12 +160,18 @@ def case_open_load(work: str, repeat: int, quick: bool) -> dict[str, Any]:
 
         return rep
 
+    def zarr_through_zarr_store(c: bool) -> None:
+        got = xr.open_dataset(ZarrStore(path), engine="zarr").load()
+        if c:
+            check(got)
+
     entries = {
         "engine=zarrbridge load()": zb_load,
         "engine=zarrbridge await load_async()": zb_async,
         "engine=zarr (default pipeline)": zarr_with(
             "zarr.core.codec_pipeline.BatchedCodecPipeline"
         ),
+        "engine=zarr through ZarrStore (default pipeline)": zarr_through_zarr_store,
     }
     try:
         import zarrs  # noqa: F401
