@@ -8,7 +8,7 @@
   is written, and written correctly with ``lock=True`` (distributed locks per shard).
 - A distributed cluster of threads (one process), the threaded scheduler, dask's process pool
   with forked workers (after the parent has used zarrbridge), an asynchronous distributed
-  client, and the ``dask-array`` package when it is installed.
+  client, and the ``dask-array`` package (threads and the process cluster).
 - A store unpickled twice in one process is one store (one connection pool per worker).
 
 Workers are spawned and import this module again: cluster code lives inside functions only.
@@ -206,7 +206,24 @@ def test_dask_array_package_reads_and_stores(tmp_path: Path) -> None:
     np.testing.assert_allclose(float(x.sum().compute()), values.sum(dtype="float64"), rtol=1e-5)
     b = sharded(str(tmp_path), "b")
     store_dask(x * 2, b)
-    np.testing.assert_array_equal(b[...], values * 2)
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "b"))[...], values * 2)
+
+
+@pytest.mark.slow
+def test_dask_array_package_on_a_process_cluster(tmp_path: Path, cluster: Any) -> None:
+    dask_array = pytest.importorskip("dask_array")
+    values = data()
+    a = sharded(str(tmp_path), "a")
+    a[...] = values
+    b = sharded(str(tmp_path), "b")
+    with distributed.Client(cluster):
+        x = to_dask(a, module=dask_array)
+        total = float(x.sum(dtype="float64").compute())
+        with pytest.raises(zb.errors.UnalignedWriteError):
+            store_dask(x.rechunk((20, 45)), b)
+        store_dask(x + 5, b)
+    np.testing.assert_allclose(total, values.sum(dtype="float64"), rtol=1e-6)
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "b"))[...], values + 5)
 
 
 def test_a_store_unpickled_twice_in_one_process_is_one_store(tmp_path: Path) -> None:
