@@ -42,6 +42,7 @@ HIERARCHY = [
     ("UnsupportedError", NotImplementedError),
     ("CodecError", Exception),
     ("StoreError", OSError),
+    ("ResourceError", MemoryError),
 ]
 
 

@@ -19,6 +19,14 @@ ARRAY_METHODS = [
     "read_region",
     "read_region_arrow",
     "write_region",
+    "read_encoded_chunk",
+    "write_encoded_chunk",
+    "read_orthogonal",
+    "write_orthogonal",
+    "read_vectorized",
+    "write_vectorized",
+    "resize",
+    "append",
     "update_attributes",
 ]
 GROUP_METHODS = ["list_children", "update_attributes"]

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from zarrbridge import _chunks, _nodes, _regions, errors, sync
+from zarrbridge import _chunks, _copy, _encoded, _indexing, _nodes, _regions, _resize, errors, sync
 from zarrbridge._native import VlenBuffer
 from zarrbridge._nodes import Array, Group
 from zarrbridge._op import asynchronous
+from zarrbridge._progress import Progress
 from zarrbridge.io import IoStats, io_stats, read_coalescing, set_read_coalescing
+from zarrbridge.limits import memory_limit, set_memory_limit
 from zarrbridge.store import Store
 
 try:
@@ -34,10 +36,13 @@ __all__ = [
     "Array",
     "Group",
     "IoStats",
+    "Progress",
     "Store",
     "VlenBuffer",
     "__version__",
+    "append",
     "consolidate_metadata",
+    "copy",
     "create_array",
     "create_group",
     "delete_chunk",
@@ -45,21 +50,30 @@ __all__ = [
     "errors",
     "io_stats",
     "list_children",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
     "read_chunk",
     "read_chunks",
     "read_coalescing",
+    "read_encoded_chunk",
     "read_metadata",
+    "read_orthogonal",
     "read_region",
     "read_region_arrow",
+    "read_vectorized",
+    "resize",
+    "set_memory_limit",
     "set_read_coalescing",
     "sync",
     "update_attributes",
     "write_chunk",
     "write_chunks",
+    "write_encoded_chunk",
+    "write_orthogonal",
     "write_region",
+    "write_vectorized",
 ]
 
 # Each coroutine function is made from the one definition of its operation, in the module of
@@ -82,3 +96,12 @@ write_chunks = asynchronous(_chunks.write_chunks)
 read_region = asynchronous(_regions.read_region)
 read_region_arrow = asynchronous(_regions.read_region_arrow)
 write_region = asynchronous(_regions.write_region)
+read_encoded_chunk = asynchronous(_encoded.read_encoded_chunk)
+write_encoded_chunk = asynchronous(_encoded.write_encoded_chunk)
+read_orthogonal = asynchronous(_indexing.read_orthogonal)
+write_orthogonal = asynchronous(_indexing.write_orthogonal)
+read_vectorized = asynchronous(_indexing.read_vectorized)
+write_vectorized = asynchronous(_indexing.write_vectorized)
+resize = asynchronous(_resize.resize)
+append = asynchronous(_resize.append)
+copy = asynchronous(_copy.copy)

@@ -31,6 +31,7 @@ from zarrbridge._convert import (
     vlen_mode,
 )
 from zarrbridge._op import Call, Op
+from zarrbridge._progress import ProgressCallback, tracked
 from zarrbridge.errors import InvalidDataError
 
 if TYPE_CHECKING:  # annotations only: _nodes (Array) builds its methods from this module
@@ -39,30 +40,41 @@ if TYPE_CHECKING:  # annotations only: _nodes (Array) builds its methods from th
 __all__ = ["delete_chunk", "read_chunk", "read_chunks", "write_chunk", "write_chunks"]
 
 
+def _shape(array: Array, inner: bool) -> tuple[int, ...]:
+    """The shape of the chunks ``inner`` addresses."""
+    return array.chunks if inner else array.chunk_shape
+
+
 def read_chunk(
     array: Array,
     coords: CoordsLike,
     *,
     out: npt.NDArray[Any] | None = None,
+    inner: bool = False,
     vlen: VlenMode = "numpy",
 ) -> Op[npt.NDArray[Any]]:
-    """Read one stored chunk (a whole shard for a sharded array).
+    """Read one stored chunk (a whole shard for a sharded array), or one inner chunk.
 
     Args:
         array: The array.
-        coords: The chunk's coordinates in :attr:`Array.grid_shape`.
-        out: A C-contiguous writeable array of exactly ``array.dtype`` and
-            ``array.chunk_shape`` to decode into (not for variable-length data).
+        coords: The chunk's coordinates in :attr:`Array.grid_shape` (with ``inner``, in
+            :attr:`Array.inner_grid_shape`).
+        out: A C-contiguous writeable array of exactly ``array.dtype`` and the chunk's shape
+            to decode into (not for variable-length data).
+        inner: Read one inner chunk of a sharded array (shape :attr:`Array.chunks`): only its
+            shard's index and its own bytes are read.
         vlen: How ``string`` and ``bytes`` values are returned: ``"numpy"`` (text as numpy
             ``StringDType``, bytes as objects) or ``"object"`` (object arrays of ``str`` or
             ``bytes``).
 
     Returns:
-        The chunk, of shape ``array.chunk_shape`` (edge chunks are padded with the fill
-        value; missing chunks are all fill value); ``out`` when given.
+        The chunk, of shape ``array.chunk_shape`` (``array.chunks`` with ``inner``; edge
+        chunks are padded with the fill value; missing chunks are all fill value); ``out``
+        when given.
 
     Raises:
-        ChunkIndexError: ``coords`` are outside the chunk grid.
+        ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
+            array.
         InvalidDataError: ``out`` does not match.
         UnsupportedError: The array's data type or a codec is not supported.
 
@@ -72,22 +84,31 @@ def read_chunk(
     native = native_array(array)
     dtype = data_dtype(array)
     coords_ = coords_list(coords)
+    inner = bool(inner)
     if out is None:
-        return Call(_ext.read_chunk, (native, coords_), partial(to_numpy, dtype, vlen_mode(vlen)))
-    checked = check_out(out, dtype, array.chunk_shape)
-    return Call(_ext.read_chunk, (native, coords_, as_buffer(checked)), partial(filled, checked))
+        finish = partial(to_numpy, dtype, vlen_mode(vlen))
+        return Call(_ext.read_chunk, (native, coords_, None, inner), finish)
+    checked = check_out(out, dtype, _shape(array, inner))
+    return Call(
+        _ext.read_chunk, (native, coords_, as_buffer(checked), inner), partial(filled, checked)
+    )
 
 
-def write_chunk(array: Array, coords: CoordsLike, data: npt.ArrayLike) -> Op[None]:
-    """Write one stored chunk (a whole shard for a sharded array).
+def write_chunk(
+    array: Array, coords: CoordsLike, data: npt.ArrayLike, *, inner: bool = False
+) -> Op[None]:
+    """Write one stored chunk (a whole shard for a sharded array), or one inner chunk.
 
     Args:
         array: The array.
-        coords: The chunk's coordinates in :attr:`Array.grid_shape`.
-        data: Values that broadcast to ``array.chunk_shape`` with a compatible dtype kind.
+        coords: As for :func:`read_chunk`.
+        data: Values that broadcast to the chunk's shape with a compatible dtype kind.
+        inner: Write one inner chunk of a sharded array (its shard is read, merged and
+            written once).
 
     Raises:
-        ChunkIndexError: ``coords`` are outside the chunk grid.
+        ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
+            array.
         InvalidDataError: ``data`` cannot be written (nothing is written).
         UnsupportedError: The array's data type or a codec is not supported.
 
@@ -95,28 +116,37 @@ def write_chunk(array: Array, coords: CoordsLike, data: npt.ArrayLike) -> Op[Non
         >>> await zb.write_chunk(a, (0, 0), 1.0)  # doctest: +SKIP
     """
     native = native_array(array)
-    buf = data_for_write(data, data_dtype(array), array.chunk_shape, native.writable_kinds)
-    return Call(_ext.write_chunk, (native, coords_list(coords), buf), none)
+    inner = bool(inner)
+    buf = data_for_write(data, data_dtype(array), _shape(array, inner), native.writable_kinds)
+    return Call(_ext.write_chunk, (native, coords_list(coords), buf, inner), none)
 
 
-def delete_chunk(array: Array, coords: CoordsLike) -> Op[None]:
-    """Delete one stored chunk; its elements read as the fill value afterwards.
+def delete_chunk(array: Array, coords: CoordsLike, *, inner: bool = False) -> Op[None]:
+    """Delete one stored chunk (or, with ``inner``, one inner chunk of a sharded array: it is
+    removed from its shard); its elements read as the fill value afterwards.
 
     Args:
         array: The array.
-        coords: The chunk's coordinates in :attr:`Array.grid_shape`.
+        coords: As for :func:`read_chunk`.
+        inner: As for :func:`read_chunk`.
 
     Raises:
-        ChunkIndexError: ``coords`` are outside the chunk grid.
+        ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
+            array.
 
     Example:
         >>> await zb.delete_chunk(a, (0, 0))  # doctest: +SKIP
     """
-    return Call(_ext.delete_chunk, (native_array(array), coords_list(coords)), none)
+    args = (native_array(array), coords_list(coords), bool(inner))
+    return Call(_ext.delete_chunk, args, none)
 
 
 def read_chunks(
-    array: Array, coords_list: Sequence[CoordsLike], *, vlen: VlenMode = "numpy"
+    array: Array,
+    coords_list: Sequence[CoordsLike],
+    *,
+    vlen: VlenMode = "numpy",
+    progress: ProgressCallback | None = None,
 ) -> Op[list[npt.NDArray[Any]]]:
     """Read several stored chunks in one call (concurrently in Rust).
 
@@ -124,6 +154,8 @@ def read_chunks(
         array: The array.
         coords_list: The chunks' coordinates.
         vlen: How ``string`` and ``bytes`` values are returned, as for :func:`read_chunk`.
+        progress: Called with a :class:`~zarrbridge.Progress` at most every 100 ms, and once
+            at the end.
 
     Returns:
         One array per chunk, in the order of ``coords_list``.
@@ -138,11 +170,15 @@ def read_chunks(
     native = native_array(array)
     finish = partial(to_numpys, data_dtype(array), vlen_mode(vlen))
     coords = [_coords(c) for c in coords_list]
-    return Call(_ext.read_chunks, (native, coords), finish)
+    return tracked(Call(_ext.read_chunks, (native, coords), finish), progress)
 
 
 def write_chunks(
-    array: Array, coords_list: Sequence[CoordsLike], data_list: Sequence[npt.ArrayLike]
+    array: Array,
+    coords_list: Sequence[CoordsLike],
+    data_list: Sequence[npt.ArrayLike],
+    *,
+    progress: ProgressCallback | None = None,
 ) -> Op[None]:
     """Write several stored chunks in one call (concurrently in Rust).
 
@@ -150,6 +186,7 @@ def write_chunks(
         array: The array.
         coords_list: The chunks' coordinates.
         data_list: One value per chunk, as for :func:`write_chunk`.
+        progress: As for :func:`read_chunks`.
 
     Raises:
         ChunkIndexError: Some coordinates are outside the chunk grid.
@@ -168,7 +205,7 @@ def write_chunks(
     coords = [_coords(c) for c in coords_list]
     kinds, dtype = native.writable_kinds, data_dtype(array)
     bufs = [data_for_write(d, dtype, array.chunk_shape, kinds) for d in data_list]
-    return Call(_ext.write_chunks, (native, coords, bufs), none)
+    return tracked(Call(_ext.write_chunks, (native, coords, bufs), none), progress)
 
 
 _coords = coords_list  # the name is a parameter of read_chunks and write_chunks

@@ -23,13 +23,17 @@ __all__ = [
     "GroupHandle",
     "IoStats",
     "NdBuffer",
+    "ProgressCounter",
     "Ready",
     "RustError",
+    "Selection",
     "Store",
     "Task",
     "VlenBuffer",
+    "append",
     "array_from_metadata",
     "consolidate_metadata",
+    "copy",
     "create_array",
     "create_group",
     "delete_chunk",
@@ -41,16 +45,23 @@ __all__ = [
     "io_stats_var",
     "list_children",
     "mark_store_loop_thread",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
+    "orthogonal_selection",
     "pool_sizes",
+    "progress_var",
     "read_chunk",
     "read_chunks",
     "read_coalescing",
+    "read_encoded_chunk",
     "read_metadata",
     "read_region",
+    "read_selection",
+    "resize",
     "selection_shape",
+    "set_memory_limit",
     "set_read_coalescing",
     "shutdown",
     "store",
@@ -62,9 +73,12 @@ __all__ = [
     "store_list_with_delimiter",
     "store_put",
     "update_attributes",
+    "vectorized_selection",
     "write_chunk",
     "write_chunks",
+    "write_encoded_chunk",
     "write_region",
+    "write_selection",
 ]
 
 # pyo3-object_store's obstore-compatible builders (S3Store, GCSStore, AzureStore, HTTPStore,
@@ -130,6 +144,8 @@ class ArrayHandle:
     def inner_chunk_shape(self) -> tuple[int, ...] | None: ...
     @property
     def grid_shape(self) -> tuple[int, ...]: ...
+    @property
+    def inner_grid_shape(self) -> tuple[int, ...] | None: ...
     @property
     def zarr_format(self) -> int: ...
     @property
@@ -219,6 +235,8 @@ def store_get_ranges(
     key: str,
     ranges: Sequence[tuple[int | None, int | None]],
     callback: _Callback | None = None,
+    *,
+    past_end_is_empty: bool = False,
 ) -> list[Bytes] | Task | None: ...
 def store_put(
     store: Store, key: str, data: _BufferLike, callback: _Callback | None = None
@@ -322,11 +340,17 @@ io_stats_var: Any
 def read_coalescing() -> tuple[int, int]: ...
 def set_read_coalescing(max_gap_bytes: int, max_bytes: int) -> None: ...
 
+# --- memory limit (limits.rs) ---------------------------------------------------------------
+def memory_limit() -> int: ...
+def set_memory_limit(limit: int | None) -> int: ...
+
 # --- chunks (chunks.rs) ----------------------------------------------------------------------
+# inner=True: coordinates in the grid of inner chunks of a sharded array.
 def read_chunk(
     array: ArrayHandle,
     coords: Sequence[int],
     out: _BufferLike | None = None,
+    inner: bool = False,
     callback: _Callback | None = None,
 ) -> NdBuffer | VlenBuffer | Task | None: ...
 def read_chunks(
@@ -338,6 +362,7 @@ def write_chunk(
     array: ArrayHandle,
     coords: Sequence[int],
     data: _BufferLike,
+    inner: bool = False,
     callback: _Callback | None = None,
 ) -> Task | None: ...
 def write_chunks(
@@ -347,7 +372,10 @@ def write_chunks(
     callback: _Callback | None = None,
 ) -> Task | None: ...
 def delete_chunk(
-    array: ArrayHandle, coords: Sequence[int], callback: _Callback | None = None
+    array: ArrayHandle,
+    coords: Sequence[int],
+    inner: bool = False,
+    callback: _Callback | None = None,
 ) -> Task | None: ...
 
 # --- regions (regions.rs) --------------------------------------------------------------------
@@ -364,3 +392,85 @@ def write_region(
     data: _BufferLike,
     callback: _Callback | None = None,
 ) -> Task | None: ...
+
+# --- encoded chunks (encoded.rs) -----------------------------------------------------------
+# inner=True: coordinates in the grid of inner chunks of a sharded array. data: a 1-d buffer
+# of bytes (itemsize 1), held without a copy until written.
+def read_encoded_chunk(
+    array: ArrayHandle,
+    coords: Sequence[int],
+    inner: bool = False,
+    callback: _Callback | None = None,
+) -> Bytes | Task | None: ...
+def write_encoded_chunk(
+    array: ArrayHandle,
+    coords: Sequence[int],
+    data: _BufferLike,
+    inner: bool = False,
+    validate: bool = True,
+    callback: _Callback | None = None,
+) -> Task | None: ...
+
+# --- indexing (indexing.rs) ------------------------------------------------------------------
+@final
+class Selection:
+    """An orthogonal or vectorized selection resolved against an array's shape."""
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+# Items: int, slice, Ellipsis, a 1-d int64 buffer (positions) or a 1-d uint8 buffer (a mask).
+def orthogonal_selection(
+    array: ArrayHandle, selection: tuple[int | slice | EllipsisType | _BufferLike, ...]
+) -> Selection: ...
+
+# One 1-d int64 buffer per dimension, each one position per point of a result of `shape`.
+def vectorized_selection(
+    array: ArrayHandle, coords: Sequence[_BufferLike], shape: Sequence[int]
+) -> Selection: ...
+def read_selection(
+    array: ArrayHandle,
+    selection: Selection,
+    out: _BufferLike | None = None,
+    callback: _Callback | None = None,
+) -> NdBuffer | Task | None: ...
+def write_selection(
+    array: ArrayHandle,
+    selection: Selection,
+    data: _BufferLike,
+    callback: _Callback | None = None,
+) -> Task | None: ...
+
+# --- resize (resize.rs) ----------------------------------------------------------------------
+def resize(
+    array: ArrayHandle, shape: Sequence[int], callback: _Callback | None = None
+) -> ArrayHandle | Task: ...
+def append(
+    array: ArrayHandle,
+    data: _BufferLike,
+    data_shape: Sequence[int],
+    axis: int,
+    callback: _Callback | None = None,
+) -> ArrayHandle | Task: ...
+
+# --- copy (copy.rs) --------------------------------------------------------------------------
+# changes: creation keywords to change ("chunks", "shards", "compressors", "filters",
+# "zarr_format"); empty: stored chunks are copied untouched.
+def copy(
+    source: ArrayHandle | GroupHandle,
+    store: Store,
+    path: str,
+    changes: _JsonDict,
+    overwrite: bool,
+    resume: bool,
+    callback: _Callback | None = None,
+) -> ArrayHandle | GroupHandle | Task: ...
+
+# --- progress (progress.rs) ------------------------------------------------------------------
+@final
+class ProgressCounter:
+    def __init__(self) -> None: ...
+    # (chunks_done, chunks_total, bytes_done, bytes_total)
+    def snapshot(self) -> tuple[int, int, int, int]: ...
+
+# A contextvars.ContextVar[ProgressCounter | None]: the counter of the native call starting now.
+progress_var: Any

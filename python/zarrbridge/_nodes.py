@@ -20,7 +20,7 @@ from typing import Any, Concatenate, NoReturn, ParamSpec, Self, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from zarrbridge import _chunks, _regions
+from zarrbridge import _chunks, _encoded, _indexing, _regions, _resize
 from zarrbridge import _native as _ext
 from zarrbridge._convert import (
     CodecsLike,
@@ -539,6 +539,9 @@ class Array(_Immutable):
         chunk_shape: The shape of a stored chunk (the shard shape when sharded, else
             ``chunks``); the unit of :func:`~zarrbridge.read_chunk`.
         grid_shape: The number of stored chunks along each dimension.
+        inner_grid_shape: The number of inner chunks (of shape ``chunks``) along each
+            dimension of a sharded array, which ``inner=True`` coordinates index; ``None``
+            when not sharded.
         fill_value: The fill value as a numpy scalar (``str`` / ``bytes`` for variable-length
             text / bytes; ``None`` when the data type is not supported).
         zarr_format: 2 or 3.
@@ -567,6 +570,7 @@ class Array(_Immutable):
         "dtype",
         "fill_value",
         "grid_shape",
+        "inner_grid_shape",
         "name",
         "nbytes",
         "ndim",
@@ -591,6 +595,7 @@ class Array(_Immutable):
     shards: tuple[int, ...] | None
     chunk_shape: tuple[int, ...]
     grid_shape: tuple[int, ...]
+    inner_grid_shape: tuple[int, ...] | None
     fill_value: Any
     zarr_format: int
     ndim: int
@@ -643,6 +648,8 @@ class Array(_Immutable):
         set_(self, "chunks", chunk_shape if inner is None else tuple(inner))
         set_(self, "shards", None if inner is None else chunk_shape)
         set_(self, "grid_shape", tuple(handle.grid_shape))
+        inner_grid = handle.inner_grid_shape
+        set_(self, "inner_grid_shape", None if inner_grid is None else tuple(inner_grid))
         set_(self, "fill_value", None if missing else fill_scalar(handle.fill_value, dtype))
         set_(self, "zarr_format", handle.zarr_format)
         set_(self, "ndim", len(shape))
@@ -663,6 +670,40 @@ class Array(_Immutable):
             3
         """
         return copy.deepcopy(self._metadata)
+
+    def _with_handle(self, handle: _ext.ArrayHandle) -> Array:
+        """A handle of another state of this array (resized, copied), keeping its settings."""
+        return _array(self.write_empty_chunks, handle)
+
+    @property
+    def oindex(self) -> _indexing.OIndex:
+        """Orthogonal selections: ``a.oindex[sel]``, ``a.oindex[sel] = v`` (blocking), ``await
+        a.oindex.getitem(sel)``, ``await a.oindex.setitem(sel, v)``; see
+        :func:`zarrbridge.read_orthogonal`.
+
+        Example:
+            >>> import zarrbridge as zb
+            >>> a = zb.sync.create_array("memory://doc", "oi", shape=(3,), dtype="int8")
+            >>> a.oindex[[2, 0]] = [1, 2]
+            >>> a.oindex[[True, False, True]]
+            array([2, 1], dtype=int8)
+        """
+        return _indexing.OIndex(self)
+
+    @property
+    def vindex(self) -> _indexing.VIndex:
+        """Vectorized selections: ``a.vindex[sel]``, ``a.vindex[sel] = v`` (blocking), ``await
+        a.vindex.getitem(sel)``, ``await a.vindex.setitem(sel, v)``; see
+        :func:`zarrbridge.read_vectorized`.
+
+        Example:
+            >>> import zarrbridge as zb
+            >>> a = zb.sync.create_array("memory://doc", "vi", shape=(2, 2), dtype="int8")
+            >>> a.vindex[[0, 1], [1, 0]] = 5
+            >>> a.vindex[[0, 0], [1, 0]]
+            array([5, 0], dtype=int8)
+        """
+        return _indexing.VIndex(self)
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -734,7 +775,8 @@ class Array(_Immutable):
         data = _read_region(self, ...)
         return data if dtype is None else data.astype(dtype, copy=False)
 
-    # --- async methods: the functions of the chunk and region families ----------------------
+    # --- async methods: the functions of the chunk, region, encoded, indexing and resize
+    # families -------------------------------------------------------------------------------
 
     read_chunk = asynchronous(_chunks.read_chunk)
     write_chunk = asynchronous(_chunks.write_chunk)
@@ -744,6 +786,14 @@ class Array(_Immutable):
     read_region = asynchronous(_regions.read_region)
     read_region_arrow = asynchronous(_regions.read_region_arrow)
     write_region = asynchronous(_regions.write_region)
+    read_encoded_chunk = asynchronous(_encoded.read_encoded_chunk)
+    write_encoded_chunk = asynchronous(_encoded.write_encoded_chunk)
+    read_orthogonal = asynchronous(_indexing.read_orthogonal)
+    write_orthogonal = asynchronous(_indexing.write_orthogonal)
+    read_vectorized = asynchronous(_indexing.read_vectorized)
+    write_vectorized = asynchronous(_indexing.write_vectorized)
+    resize = asynchronous(_resize.resize)
+    append = asynchronous(_resize.append)
     update_attributes = asynchronous(update_attributes)
 
 

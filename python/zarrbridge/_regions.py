@@ -27,6 +27,7 @@ from zarrbridge._convert import (
     vlen_mode,
 )
 from zarrbridge._op import Call, Op
+from zarrbridge._progress import ProgressCallback, tracked
 from zarrbridge.errors import UnsupportedError
 
 if TYPE_CHECKING:  # annotations only: _nodes (Array) builds its methods from this module
@@ -41,8 +42,12 @@ def read_region(
     *,
     out: npt.NDArray[Any] | None = None,
     vlen: VlenMode = "numpy",
+    progress: ProgressCallback | None = None,
 ) -> Op[npt.NDArray[Any]]:
     """Read a region selected like numpy basic indexing.
+
+    A selection with steps reads only the chunks holding selected elements, and needs memory
+    for its result only (plus one decoded chunk per compute thread), not for the box around it.
 
     Args:
         array: The array.
@@ -53,6 +58,8 @@ def read_region(
         vlen: How ``string`` and ``bytes`` values are returned: ``"numpy"`` (text as numpy
             ``StringDType``, bytes as objects) or ``"object"`` (object arrays of ``str`` or
             ``bytes``). :func:`read_region_arrow` returns them as an Arrow array.
+        progress: Called with a :class:`~zarrbridge.Progress` (chunks and bytes done and
+            planned) at most every 100 ms while the read runs, and once at the end.
 
     Returns:
         A writeable array in native byte order (fixed-size elements: its memory is owned by
@@ -60,8 +67,9 @@ def read_region(
 
     Raises:
         SelectionError: The selection is out of bounds or malformed.
-        UnsupportedError: Fancy, boolean or ``np.newaxis`` indexing; the array's data type or
-            a codec is not supported.
+        UnsupportedError: Fancy, boolean or ``np.newaxis`` indexing (see
+            :func:`read_orthogonal` and :func:`read_vectorized`); the array's data type or a
+            codec is not supported.
         InvalidDataError: ``out`` does not match.
 
     Example:
@@ -71,9 +79,11 @@ def read_region(
     dtype = data_dtype(array)
     sel = selection_tuple(selection)
     if out is None:
-        return Call(_ext.read_region, (native, sel), partial(to_numpy, dtype, vlen_mode(vlen)))
+        call = Call(_ext.read_region, (native, sel), partial(to_numpy, dtype, vlen_mode(vlen)))
+        return tracked(call, progress)
     checked = check_out(out, dtype, tuple(_ext.selection_shape(native, sel)))
-    return Call(_ext.read_region, (native, sel, as_buffer(checked)), partial(filled, checked))
+    call = Call(_ext.read_region, (native, sel, as_buffer(checked)), partial(filled, checked))
+    return tracked(call, progress)
 
 
 def read_region_arrow(array: Array, selection: SelectionLike = ...) -> Op[_ext.VlenBuffer]:
@@ -114,7 +124,13 @@ def _vlen_buffer(buf: _ext.NdBuffer | _ext.VlenBuffer) -> _ext.VlenBuffer:
     return buf
 
 
-def write_region(array: Array, selection: SelectionLike, data: npt.ArrayLike) -> Op[None]:
+def write_region(
+    array: Array,
+    selection: SelectionLike,
+    data: npt.ArrayLike,
+    *,
+    progress: ProgressCallback | None = None,
+) -> Op[None]:
     """Write a region selected like numpy basic indexing, with numpy broadcasting.
 
     Args:
@@ -125,6 +141,7 @@ def write_region(array: Array, selection: SelectionLike, data: npt.ArrayLike) ->
             complex->complex, datetime64->datetime64 and timedelta64->timedelta64 converted
             exactly, text (``StringDType``, ``U``, ``str`` objects) -> text, bytes (``S``,
             ``bytes`` objects) -> bytes; text longer than a fixed width is refused).
+        progress: As for :func:`read_region`.
 
     Raises:
         SelectionError: The selection is out of bounds or malformed.
@@ -139,4 +156,4 @@ def write_region(array: Array, selection: SelectionLike, data: npt.ArrayLike) ->
     sel = selection_tuple(selection)
     shape = tuple(_ext.selection_shape(native, sel))
     buf = data_for_write(data, dtype, shape, native.writable_kinds)
-    return Call(_ext.write_region, (native, sel, buf), none)
+    return tracked(Call(_ext.write_region, (native, sel, buf), none), progress)

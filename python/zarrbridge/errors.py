@@ -25,6 +25,7 @@ __all__ = [
     "MetadataError",
     "NodeExistsError",
     "NodeNotFoundError",
+    "ResourceError",
     "SelectionError",
     "StoreError",
     "UnalignedWriteError",
@@ -86,3 +87,8 @@ class UnalignedWriteError(InvalidDataError):
     """Concurrent writes whose regions split a stored chunk (a shard, when sharded): two writers
     of one chunk would each read, change and write it whole, and one change would be lost
     (:func:`zarrbridge.dask.store_dask` without ``lock``)."""
+
+
+class ResourceError(ZarrBridgeError, MemoryError):
+    """An operation would need more memory at once than the library's memory limit allows
+    (:func:`zarrbridge.set_memory_limit`); refused before anything was allocated or written."""

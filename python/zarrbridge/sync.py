@@ -13,11 +13,13 @@ Example:
 
 from __future__ import annotations
 
-from zarrbridge import _chunks, _nodes, _regions
+from zarrbridge import _chunks, _copy, _encoded, _indexing, _nodes, _regions, _resize
 from zarrbridge._op import blocking
 
 __all__ = [
+    "append",
     "consolidate_metadata",
+    "copy",
     "create_array",
     "create_group",
     "delete_chunk",
@@ -28,13 +30,20 @@ __all__ = [
     "open_node",
     "read_chunk",
     "read_chunks",
+    "read_encoded_chunk",
     "read_metadata",
+    "read_orthogonal",
     "read_region",
     "read_region_arrow",
+    "read_vectorized",
+    "resize",
     "update_attributes",
     "write_chunk",
     "write_chunks",
+    "write_encoded_chunk",
+    "write_orthogonal",
     "write_region",
+    "write_vectorized",
 ]
 
 # Made from the same definitions as the coroutine functions of zarrbridge (see _op.py).
@@ -56,3 +65,12 @@ write_chunks = blocking(_chunks.write_chunks)
 read_region = blocking(_regions.read_region)
 read_region_arrow = blocking(_regions.read_region_arrow)
 write_region = blocking(_regions.write_region)
+read_encoded_chunk = blocking(_encoded.read_encoded_chunk)
+write_encoded_chunk = blocking(_encoded.write_encoded_chunk)
+read_orthogonal = blocking(_indexing.read_orthogonal)
+write_orthogonal = blocking(_indexing.write_orthogonal)
+read_vectorized = blocking(_indexing.read_vectorized)
+write_vectorized = blocking(_indexing.write_vectorized)
+resize = blocking(_resize.resize)
+append = blocking(_resize.append)
+copy = blocking(_copy.copy)

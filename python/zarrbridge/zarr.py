@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -34,6 +35,9 @@ from zarrbridge.store import Store as NativeStore
 from zarrbridge.store import StoreLike, as_store
 
 __all__ = ["ZarrStore"]
+
+# zarr-python's stores answer a range that starts past the end of a value with no bytes.
+_get_ranges = functools.partial(_ext.store_get_ranges, past_end_is_empty=True)
 
 
 def _range(byte_range: ByteRequest | None) -> tuple[int | None, int | None] | None:
@@ -110,7 +114,7 @@ class ZarrStore(Store):
         if span is None:
             value = await _bridge.run(_ext.store_get, (native, key))
             return None if value is None else self._buffer(prototype, value)
-        parts = await _bridge.run(_ext.store_get_ranges, (native, key, [span]))
+        parts = await _bridge.run(_get_ranges, (native, key, [span]))
         return None if parts is None else self._buffer(prototype, parts[0])
 
     def get_sync(
@@ -125,7 +129,7 @@ class ZarrStore(Store):
         if span is None:
             value: Any = _ext.store_get(native, key)
             return None if value is None else self._buffer(prototype, value)
-        parts: Any = _ext.store_get_ranges(native, key, [span])
+        parts: Any = _get_ranges(native, key, [span])
         return None if parts is None else self._buffer(prototype, parts[0])
 
     async def get_partial_values(

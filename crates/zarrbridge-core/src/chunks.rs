@@ -1,4 +1,5 @@
-//! The chunk API: read, write and delete whole stored chunks (shards, for sharded arrays).
+//! The chunk API: read, write and delete whole stored chunks (shards, for sharded arrays), or
+//! with `inner`, the inner chunks of a sharded array.
 
 use futures::{StreamExt, TryStreamExt};
 use zarrs::array::CodecOptions;
@@ -9,9 +10,10 @@ use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::byte_len;
 use crate::pipeline::{
-    chunk_concurrency, codec_options, decode_into_target, encode_chunk, fetch_then, result_buffer,
-    ExternalBuffer,
+    chunk_concurrency, codec_options, decode_into_target, encode_chunk, fetch_then, read_into,
+    result_buffer, store_encoded, write_from, ExternalBuffer, Locks,
 };
+use crate::progress;
 pub use crate::values::{Values, VlenValues, WriteData};
 use crate::vlen;
 
@@ -93,13 +95,16 @@ async fn read_one(
         let values = vlen::read_chunk(array, coords, options, chunks).await?;
         return Decoded::checked(values, shape, element);
     }
-    let out = result_buffer(out, byte_len(&array.chunk_shape(), element.size))?;
+    let chunk_shape = array.chunk_shape();
+    let out = result_buffer(out, byte_len(&chunk_shape, element.size), &chunk_shape)?;
     let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
     let (job_array, job_out) = (array.clone(), out.clone());
-    fetch_then(&store, key, chunks, out.len(), move |encoded| {
+    let bytes = out.len();
+    fetch_then(&store, key, chunks, bytes, move |encoded| {
         decode_into_target(&job_array, &coords, encoded, &target, &job_out, &options)
     })
     .await?;
+    progress::done(1, bytes as u64);
     // SAFETY: decode_into_target wrote the whole chunk (decoded data or fill value).
     let data = unsafe { out.into_vec()? };
     Ok(Decoded::fixed(data, shape, element))
@@ -117,6 +122,8 @@ pub async fn read_chunk(
     out: Option<Box<dyn ExternalBuffer>>,
 ) -> Result<Decoded> {
     array.check_chunk(coords)?;
+    let bytes = byte_len(&array.chunk_shape(), array.element()?.size);
+    progress::plan(1, bytes as u64);
     read_one(array, coords.to_vec(), out, codec_options(1), 1).await
 }
 
@@ -130,6 +137,8 @@ pub async fn read_chunks(array: &ArrayHandle, coords: &[Vec<u64>]) -> Result<Vec
         array.check_chunk(c)?;
     }
     let options = codec_options(coords.len());
+    let bytes = byte_len(&array.chunk_shape(), array.element()?.size) as u64;
+    progress::plan(coords.len() as u64, bytes * coords.len() as u64);
     futures::stream::iter(coords.iter().cloned())
         .map(|c| read_one(array, c, None, options, coords.len()))
         .buffered(chunk_concurrency())
@@ -153,29 +162,25 @@ async fn write_one(
     let key = array.array.chunk_key(&coords);
     let job_array = array.clone();
     let job_coords = coords.clone();
+    let bytes = data.byte_len();
     let encoded = match data {
         Values::Fixed(data) => {
-            let bytes = (*data).as_ref().len();
             compute_part(chunks, bytes, move || {
                 encode_chunk(&job_array, &job_coords, (*data).as_ref(), &options)
             })
             .await
         }
         Values::Variable(values) => {
-            let bytes = values.bytes.len();
             compute_part(chunks, bytes, move || {
                 vlen::encode_chunk(&job_array, &job_coords, &values, &options)
             })
             .await
         }
     };
-    let written = match encoded {
-        Ok(Some(bytes)) => array.store.set(key.as_str(), bytes).await,
-        Ok(None) => array.store.erase(key.as_str()).await,
-        Err(e) => Err(e),
-    };
-    array.forget_shard(&coords);
-    written
+    // Ordered against partial writes of the same chunk (see crate::chunk_lock).
+    store_encoded(array, &coords, &key, encoded, Locks::Take).await?;
+    progress::done(1, bytes as u64);
+    Ok(())
 }
 
 /// Write one whole chunk (the full chunk shape, C order): fixed-size elements in native byte
@@ -190,6 +195,7 @@ pub async fn write_chunk(
     data: impl Into<Values>,
 ) -> Result<()> {
     let data = check_write(array, coords, data.into())?;
+    progress::plan(1, data.byte_len() as u64);
     write_one(array, coords.to_vec(), data, codec_options(1), 1).await
 }
 
@@ -215,6 +221,8 @@ pub async fn write_chunks<D: Into<Values>>(
         .map(|(c, d)| check_write(array, c, d.into()))
         .collect::<Result<Vec<_>>>()?;
     let (options, count) = (codec_options(coords.len()), coords.len());
+    let total: usize = data.iter().map(Values::byte_len).sum();
+    progress::plan(count as u64, total as u64);
     // Futures are built first: a closure in the stream type trips rustc's higher-ranked
     // lifetime inference for `dyn` data.
     let writes: Vec<_> = coords
@@ -236,7 +244,50 @@ pub async fn write_chunks<D: Into<Values>>(
 pub async fn delete_chunk(array: &ArrayHandle, coords: &[u64]) -> Result<()> {
     array.check_chunk(coords)?;
     let key = array.array.chunk_key(coords);
-    let erased = array.store.erase(key.as_str()).await;
-    array.forget_shard(coords);
-    erased
+    store_encoded(array, coords, &key, Ok(None), Locks::Take).await
+}
+
+/// Read one inner chunk of a sharded array (coordinates in the grid of inner chunks, see
+/// [`ArrayHandle::inner_grid_shape`]; edge ones include their padding): only its shard's index
+/// and the inner chunk itself are read.
+///
+/// # Errors
+/// [`Error::ChunkIndex`] for coordinates outside the grid, or an unsharded array; codec and
+/// store errors.
+pub async fn read_inner_chunk(
+    array: &ArrayHandle,
+    coords: &[u64],
+    out: Option<Box<dyn ExternalBuffer>>,
+) -> Result<Decoded> {
+    let subset = array.locate_inner(coords)?.subset;
+    let element = array.element()?;
+    check_no_out(element, out.is_some())?;
+    let shape = subset.shape().to_vec();
+    if element.is_variable() {
+        let values = vlen::read(array, &subset).await?;
+        return Decoded::checked(values, shape, element);
+    }
+    let out = result_buffer(out, byte_len(&shape, element.size), &shape)?;
+    read_into(array, &subset, &out).await?;
+    // SAFETY: read_into wrote the whole inner chunk (decoded data or fill value).
+    let data = unsafe { out.into_vec()? };
+    Ok(Decoded::fixed(data, shape, element))
+}
+
+/// Write one inner chunk of a sharded array (the full inner chunk shape, values as for
+/// [`write_chunk`]): its shard is read, merged and written once, under the shard's lock.
+///
+/// # Errors
+/// As [`read_inner_chunk`]; [`Error::InvalidData`] for data that does not fit (nothing is
+/// written).
+pub async fn write_inner_chunk(
+    array: &ArrayHandle,
+    coords: &[u64],
+    data: impl Into<Values>,
+) -> Result<()> {
+    let subset = array.locate_inner(coords)?.subset;
+    match data.into().prepare(array.element()?, subset.shape())? {
+        Values::Fixed(data) => write_from(array, &subset, data, Locks::Take).await,
+        Values::Variable(values) => vlen::write(array, &subset, values, Locks::Take).await,
+    }
 }

@@ -136,6 +136,16 @@ impl Consolidated {
         self.nodes.get(path)
     }
 
+    /// Every node below the group (not the group itself), by path relative to it.
+    #[must_use]
+    pub fn descendants(&self) -> Vec<(String, NodeDoc)> {
+        self.nodes
+            .iter()
+            .filter(|(p, _)| !p.is_empty())
+            .map(|(p, d)| (p.clone(), d.clone()))
+            .collect()
+    }
+
     /// The nodes directly below `path` (relative; `""`: the group's children), by name.
     #[must_use]
     pub fn children(&self, path: &str) -> Vec<(String, NodeDoc)> {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use zarrs::array::{Array, ArrayMetadata, ArrayShardedExt};
+use zarrs::array::{Array, ArrayMetadata, ArrayShardedExt, ArraySubset};
 use zarrs::storage::AsyncReadableWritableListableStorageTraits;
 
 use crate::consolidated::Consolidated;
@@ -228,12 +228,90 @@ impl ArrayHandle {
             .unwrap_or_default()
     }
 
+    /// Shape of every stored chunk, for work that splits an array by chunks with arithmetic.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when the chunk grid is not regular (`what` names the work).
+    pub(crate) fn regular_chunk_shape(&self, what: &str) -> Result<Vec<u64>> {
+        let grid = self
+            .doc
+            .get("chunk_grid")
+            .and_then(|g| g.get("name"))
+            .and_then(Value::as_str);
+        if self.zarr_format() == 3 && grid != Some("regular") {
+            return Err(Error::Unsupported(format!(
+                "{what} of array {} needs a regular chunk grid, not {}",
+                self.path,
+                grid.unwrap_or("an unnamed one")
+            )));
+        }
+        Ok(self.chunk_shape())
+    }
+
     /// Shape of the inner chunks of a sharded array.
     #[must_use]
     pub fn inner_chunk_shape(&self) -> Option<Vec<u64>> {
         self.array
             .subchunk_shape()
             .map(|s| s.iter().map(|n| n.get()).collect())
+    }
+
+    /// Number of inner chunks of a sharded array along each dimension (over the array's shape).
+    #[must_use]
+    pub fn inner_grid_shape(&self) -> Option<Vec<u64>> {
+        let inner = self.inner_chunk_shape()?;
+        Some(
+            self.shape()
+                .iter()
+                .zip(&inner)
+                .map(|(n, i)| n.div_ceil(*i))
+                .collect(),
+        )
+    }
+
+    /// Where the inner chunk `coords` (in [`ArrayHandle::inner_grid_shape`]) of a sharded array
+    /// is stored.
+    ///
+    /// # Errors
+    /// [`Error::ChunkIndex`] when the array is not sharded or the coordinates are outside the
+    /// grid of inner chunks.
+    pub(crate) fn locate_inner(&self, coords: &[u64]) -> Result<InnerChunk> {
+        let (Some(inner), Some(grid)) = (self.inner_chunk_shape(), self.inner_grid_shape()) else {
+            return Err(Error::ChunkIndex(format!(
+                "array {} in {} is not sharded: it has no inner chunks (inner=True)",
+                self.path,
+                self.store.url()
+            )));
+        };
+        if coords.len() != grid.len() || coords.iter().zip(&grid).any(|(c, g)| c >= g) {
+            return Err(Error::ChunkIndex(format!(
+                "inner chunk coordinates {coords:?} are outside the grid {grid:?} of inner chunks \
+                 of array {} in {}",
+                self.path,
+                self.store.url()
+            )));
+        }
+        let per_shard: Vec<u64> = self
+            .chunk_shape()
+            .iter()
+            .zip(&inner)
+            .map(|(s, i)| s / i)
+            .collect();
+        let mut index = 0u64;
+        for (c, n) in coords.iter().zip(&per_shard) {
+            index = index * n + c % n;
+        }
+        let ranges: Vec<_> = coords
+            .iter()
+            .zip(&inner)
+            .map(|(&c, &n)| c * n..(c + 1) * n)
+            .collect();
+        Ok(InnerChunk {
+            shard: coords.iter().zip(&per_shard).map(|(c, n)| c / n).collect(),
+            index: usize::try_from(index).unwrap_or(usize::MAX),
+            count: usize::try_from(per_shard.iter().product::<u64>()).unwrap_or(usize::MAX),
+            subset: ArraySubset::new_with_ranges(&ranges),
+        })
     }
 
     /// Number of stored chunks along each dimension.
@@ -264,6 +342,19 @@ impl ArrayHandle {
         }
         Ok(())
     }
+}
+
+/// Where an inner chunk of a sharded array is stored (see [`ArrayHandle::locate_inner`]).
+#[derive(Debug, Clone)]
+pub(crate) struct InnerChunk {
+    /// The coordinates of its shard.
+    pub shard: Vec<u64>,
+    /// Its index in the shard (C order).
+    pub index: usize,
+    /// Inner chunks per shard.
+    pub count: usize,
+    /// The array region it covers (it may extend past the array's edge).
+    pub subset: ArraySubset,
 }
 
 fn fast_codecs_enabled() -> bool {

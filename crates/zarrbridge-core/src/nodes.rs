@@ -172,12 +172,45 @@ async fn read_v2(store: &Store, path: &NodePath, consolidated: bool, first: bool
     Ok(Some((NodeDoc { kind, doc }, consolidated)))
 }
 
-async fn write_node_doc(store: &Store, path: &NodePath, kind: NodeKind, doc: &Value) -> Result<()> {
-    let pretty = |v: &Value| -> Result<bytes::Bytes> {
-        serde_json::to_vec_pretty(v)
-            .map(bytes::Bytes::from)
-            .map_err(|e| Error::metadata(e.to_string()))
-    };
+fn pretty(v: &Value) -> Result<bytes::Bytes> {
+    serde_json::to_vec_pretty(v)
+        .map(bytes::Bytes::from)
+        .map_err(|e| Error::metadata(e.to_string()))
+}
+
+/// Replace the metadata document of the array at `path` with one write: `zarr.json`, or
+/// `.zarray` for v2 (whose attributes, in `.zattrs`, are left as they are). A write is atomic
+/// on every store (a file store writes a temporary file and renames it; an object store takes
+/// one PUT), so a concurrent reader sees the old document or the new one.
+///
+/// # Errors
+/// Store errors.
+pub(crate) async fn write_array_document(
+    store: &Store,
+    path: &NodePath,
+    doc: &Value,
+) -> Result<()> {
+    if doc.get("zarr_format").and_then(Value::as_u64) == Some(3) {
+        return store.set(&path.key(ZARR_JSON), pretty(doc)?).await;
+    }
+    let mut doc = doc.clone();
+    if let Some(map) = doc.as_object_mut() {
+        map.remove("attributes");
+    }
+    store.set(&path.key(ZARRAY), pretty(&doc)?).await
+}
+
+/// Write the metadata document(s) of a node: `zarr.json`, or `.zarray` / `.zgroup` and
+/// `.zattrs` (erased when there are no attributes) for v2.
+///
+/// # Errors
+/// Store and metadata errors.
+pub(crate) async fn write_node_doc(
+    store: &Store,
+    path: &NodePath,
+    kind: NodeKind,
+    doc: &Value,
+) -> Result<()> {
     if doc.get("zarr_format").and_then(Value::as_u64) == Some(3) {
         return store.set(&path.key(ZARR_JSON), pretty(doc)?).await;
     }
@@ -232,7 +265,7 @@ fn not_found(store: &Store, path: &NodePath, what: &str) -> Error {
 
 /// Make room for a new node at `path`: refuse to nest it in an array, refuse to replace an
 /// existing node unless `overwrite`, and create missing parent groups.
-async fn prepare_slot(
+pub(crate) async fn prepare_slot(
     store: &Store,
     path: &NodePath,
     zarr_format: u8,
@@ -599,6 +632,21 @@ pub async fn consolidate_metadata(store: &Store, path: &str) -> Result<GroupHand
         )));
     }
     let format = group.doc.get("zarr_format").and_then(Value::as_u64);
+    let nodes = descendants(store, &path, format).await?;
+    store_consolidated(store, path, group.doc, nodes).await
+}
+
+/// The nodes below the group at `path`, by path relative to it, found by listing the store
+/// level by level. With `format`, nodes of another Zarr format are left out (and not looked
+/// into), as zarr-python's readers of each format ignore them.
+///
+/// # Errors
+/// Store and metadata errors.
+pub(crate) async fn descendants(
+    store: &Store,
+    path: &NodePath,
+    format: Option<u64>,
+) -> Result<Vec<(String, NodeDoc)>> {
     let mut nodes = Vec::new();
     let mut level = vec![path.clone()];
     while !level.is_empty() {
@@ -621,18 +669,37 @@ pub async fn consolidate_metadata(store: &Store, path: &str) -> Result<GroupHand
             .into_iter()
             .flatten()
         {
-            if doc.doc.get("zarr_format").and_then(Value::as_u64) != format {
+            if format.is_some() && doc.doc.get("zarr_format").and_then(Value::as_u64) != format {
                 continue;
             }
             if doc.kind == NodeKind::Group {
                 next.push(child.clone());
             }
-            nodes.push((relative_to(&path, &child), doc));
+            nodes.push((relative_to(path, &child), doc));
         }
         level = next;
     }
+    Ok(nodes)
+}
+
+/// Write the consolidated metadata of the group at `path` (document `doc`) holding `nodes`
+/// (paths relative to it; those of the other Zarr format are left out), as zarr-python
+/// writes it: in the group's `zarr.json` (v3) or in `.zmetadata` (v2).
+///
+/// # Errors
+/// Store and metadata errors.
+pub(crate) async fn store_consolidated(
+    store: &Store,
+    path: NodePath,
+    mut doc: Value,
+    nodes: Vec<(String, NodeDoc)>,
+) -> Result<GroupHandle> {
+    let format = doc.get("zarr_format").and_then(Value::as_u64);
+    let nodes = nodes
+        .into_iter()
+        .filter(|(_, d)| d.doc.get("zarr_format").and_then(Value::as_u64) == format)
+        .collect();
     let consolidated = Consolidated::from_nodes(nodes);
-    let mut doc = group.doc;
     if format == Some(3) {
         doc["consolidated_metadata"] = consolidated.to_v3();
         write_node_doc(store, &path, NodeKind::Group, &doc).await?;

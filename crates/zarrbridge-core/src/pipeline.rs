@@ -2,8 +2,7 @@
 //! work on rayon, and decoded data lands straight in the caller's buffer.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::{FutureExt, StreamExt, TryStreamExt};
 use rayon::prelude::*;
@@ -14,12 +13,15 @@ use zarrs::array::{
 };
 use zarrs::storage::StoreKey;
 
+use crate::chunk_lock::{lock_chunk, ChunkLock};
 use crate::compute::{compute_part, compute_threads, in_place_budget, install};
 use crate::error::{Error, Result};
 use crate::fast::{inner_subsets, overlaps, ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
 use crate::io_stats;
+use crate::limits::check_len;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
+use crate::progress;
 use crate::shards::{PartRead, ShardReads};
 use crate::store::{InPlace, Store};
 
@@ -63,10 +65,11 @@ enum Owner {
 }
 
 impl SharedOut {
-    /// A new, uninitialised buffer of `len` bytes; every byte must be written before
+    /// A new, uninitialised buffer of `len` bytes (holding `what`, for the error when that is
+    /// more than the memory limit allows); every byte must be written before
     /// [`SharedOut::into_vec`].
-    #[must_use]
-    pub(crate) fn owned(len: usize) -> Arc<Self> {
+    pub(crate) fn owned(len: usize, what: impl FnOnce() -> String) -> Result<Arc<Self>> {
+        check_len(len, what)?;
         let mut vec = crate::pages::new_result(len);
         let spare = vec.spare_capacity_mut();
         // SAFETY: the Vec's heap memory does not move when the Vec is moved into `owner`, and
@@ -77,10 +80,10 @@ impl SharedOut {
                 len,
             ))
         };
-        Arc::new(Self {
+        Ok(Arc::new(Self {
             cells,
             owner: Owner::Vec(vec),
-        })
+        }))
     }
 
     /// Wrap a caller's buffer.
@@ -110,15 +113,17 @@ impl SharedOut {
         }
     }
 
-    /// The whole buffer as one mutable slice.
+    /// Copy `bytes` into the buffer at byte `at`.
     ///
     /// # Safety
-    /// No other job may access the buffer while the slice lives, and for an owned buffer the
-    /// slice must be fully written before it is read.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) unsafe fn slice_mut(&self) -> &mut [u8] {
-        // SAFETY: exclusive access is guaranteed by the caller.
-        unsafe { self.cells.index_mut(..) }
+    /// No other job may access those bytes meanwhile.
+    ///
+    /// # Panics
+    /// If the bytes do not fit in the buffer (a bug in the caller).
+    pub(crate) unsafe fn write_at(&self, at: usize, bytes: &[u8]) {
+        // SAFETY: exclusive access to this range is guaranteed by the caller.
+        let dst = unsafe { self.cells.index_mut(at..at + bytes.len()) };
+        crate::ndcopy::copy_bytes(dst, bytes);
     }
 
     /// The filled buffer, once every job is done; `None` for an external buffer.
@@ -144,6 +149,53 @@ impl SharedOut {
 unsafe impl Send for SharedOut {}
 unsafe impl Sync for SharedOut {}
 
+/// Memory lent to one decode by [`decode_in_scratch`].
+struct Lent {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: only the decode it is lent to writes through it, on the thread that lent it.
+unsafe impl Send for Lent {}
+unsafe impl Sync for Lent {}
+
+// SAFETY: `decode_in_scratch` keeps the memory borrowed, unmoved, while this value lives.
+unsafe impl ExternalBuffer for Lent {
+    fn ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Run `decode` with `len` bytes of this thread's scratch memory as its destination, then
+/// `then` on what it wrote: a compute job decodes a chunk there to copy parts of it out (or
+/// to change and encode it again) without a new allocation per chunk.
+///
+/// # Errors
+/// What `decode` or `then` return; [`Error::Codec`] if `decode` kept its destination;
+/// [`Error::Resource`] if `len` is more than the memory limit allows.
+pub(crate) fn decode_in_scratch<R>(
+    len: usize,
+    decode: impl FnOnce(&Arc<SharedOut>) -> Result<()>,
+    then: impl FnOnce(&mut [u8]) -> Result<R>,
+) -> Result<R> {
+    check_len(len, || format!("decoding a unit of {len} bytes"))?;
+    crate::fast::with_scratch(len, |scratch| {
+        let out = SharedOut::external(Box::new(Lent {
+            ptr: scratch.as_mut_ptr(),
+            len: scratch.len(),
+        }));
+        decode(&out)?;
+        // The scratch is used directly below: nothing may still write through `out`.
+        Arc::try_unwrap(out)
+            .map_err(|_| Error::codec("internal: a decode kept its scratch memory"))?;
+        then(scratch)
+    })
+}
+
 /// Codec options for an operation touching `chunks` chunks: with many chunks, parallelise across
 /// chunks; with few, let each chunk's codecs use the threads (as zarrs-python does).
 pub(crate) fn codec_options(chunks: usize) -> CodecOptions {
@@ -165,14 +217,15 @@ pub(crate) fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Resu
     Ok(chunks.indices().into_iter().map(|c| c.to_vec()).collect())
 }
 
-/// The destination of a read of `len` bytes: the caller's buffer when given (it must be
-/// exactly that size), else a new one.
+/// The destination of a read of `len` bytes, a result of `shape`: the caller's buffer when
+/// given (it must be exactly that size), else a new one.
 pub(crate) fn result_buffer(
     out: Option<Box<dyn ExternalBuffer>>,
     len: usize,
+    shape: &[u64],
 ) -> Result<Arc<SharedOut>> {
     match out {
-        None => Ok(SharedOut::owned(len)),
+        None => SharedOut::owned(len, || format!("a result of shape {shape:?}")),
         Some(buffer) if buffer.len() == len => Ok(SharedOut::external(buffer)),
         Some(buffer) => Err(Error::InvalidData(format!(
             "out holds {} bytes, the result needs {len}",
@@ -250,6 +303,10 @@ pub(crate) fn decode_with_codecs(
             .fill(array.fill_value_bytes())
             .map_err(|e| Error::codec(e.to_string()));
     };
+    // zarrs decodes the piece whole (compressed chains cannot be decoded in part).
+    check_len(byte_len(piece.shape(), elem), || {
+        format!("decoding a chunk of shape {:?}", piece.shape())
+    })?;
     let whole = in_piece.start().iter().all(|&s| s == 0) && in_piece.shape() == piece.shape();
     if whole {
         codecs.decode_into(
@@ -313,9 +370,6 @@ where
     compute_part(count, bytes, move || decode(encoded)).await
 }
 
-/// Stored chunks a read kept for a write that follows it (see [`read_into`]).
-pub(crate) type Kept = Arc<Mutex<HashMap<Vec<u64>, Option<bytes::Bytes>>>>;
-
 /// Whether `target` holds every element of chunk `coords` that lies inside the array.
 fn covers(array: &ArrayHandle, coords: &[u64], target: &ArraySubset) -> Result<bool> {
     let bounded = array.array.chunk_subset_bounded(coords)?;
@@ -325,15 +379,23 @@ fn covers(array: &ArrayHandle, coords: &[u64], target: &ArraySubset) -> Result<b
         == bounded)
 }
 
+/// Bytes of the part of chunk `coords` inside `target`, for progress reports.
+fn bytes_in(array: &ArrayHandle, coords: &[u64], target: &ArraySubset, elem: usize) -> u64 {
+    array
+        .array
+        .chunk_subset(coords)
+        .ok()
+        .and_then(|chunk| chunk.overlap(target).ok())
+        .map_or(0, |overlap| byte_len(overlap.shape(), elem) as u64)
+}
+
 /// Fill `out` (an array of `target`'s shape, C order) with the array's data in `target`, which
 /// may extend past the array's edge inside edge chunks. Shards only partly inside `target` are
-/// read in part (see [`crate::shards`]); with `keep`, they are read whole instead and kept
-/// there, for a write of the same region to merge into.
+/// read in part (see [`crate::shards`]).
 pub(crate) async fn read_into(
     array: &ArrayHandle,
     target: &ArraySubset,
     out: &Arc<SharedOut>,
-    keep: Option<&Kept>,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -346,33 +408,32 @@ pub(crate) async fn read_into(
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
     let chunk_bytes = byte_len(&array.chunk_shape(), elem);
+    progress::plan(count as u64, expected as u64);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, out) = (array.clone(), target.clone(), out.clone());
             let covered = covers(&array, &coords, &target)?;
-            let keep = match (keep, &array.shards) {
-                (Some(keep), _) if !covered => Some(keep.clone()),
-                (None, Some(shards)) if !covered || array.store.streams() => {
-                    let shards = shards.clone();
-                    return Ok(async move {
-                        read_part(
-                            &array, &shards, coords, &target, &out, options, count, covered,
-                        )
-                        .await
-                    }
-                    .boxed());
+            let done = bytes_in(&array, &coords, &target, elem);
+            if let (Some(shards), true) = (&array.shards, !covered || array.store.streams()) {
+                let shards = shards.clone();
+                return Ok(async move {
+                    read_part(
+                        &array, &shards, coords, &target, &out, options, count, covered,
+                    )
+                    .await?;
+                    progress::done(1, done);
+                    Ok(())
                 }
-                _ => None,
-            };
+                .boxed());
+            }
             Ok(async move {
                 let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
                 fetch_then(&store, key, count, chunk_bytes, move |encoded| {
-                    if let Some(keep) = keep {
-                        lock(&keep).insert(coords.clone(), encoded.clone());
-                    }
                     decode_into_target(&array, &coords, encoded, &target, &out, &options)
                 })
-                .await
+                .await?;
+                progress::done(1, done);
+                Ok(())
             }
             .boxed())
         })
@@ -381,21 +442,23 @@ pub(crate) async fn read_into(
         .await
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Whether a write takes its chunks' locks (see [`crate::chunk_lock`]) or its caller already
+/// holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locks {
+    Take,
+    Held,
 }
 
 /// Store `data` (C order, `target`'s shape, native byte order) into the array region `target`.
-/// Chunks only partly covered are read (or taken from `kept`), merged and rewritten: one read
+/// Chunks only partly covered are read, merged and rewritten under their chunk's lock: one read
 /// and one write of each stored chunk. Chunks left equal to the fill value are erased unless
 /// the handle writes empty chunks.
 pub(crate) async fn write_from(
     array: &ArrayHandle,
     target: &ArraySubset,
     data: Arc<dyn AsRef<[u8]> + Send + Sync>,
-    kept: Option<Kept>,
+    locks: Locks,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -409,16 +472,19 @@ pub(crate) async fn write_from(
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
     let chunk_bytes = byte_len(&array.chunk_shape(), elem);
+    progress::plan(count as u64, expected as u64);
     futures::stream::iter(chunks)
         .map(|coords| {
             let (array, target, data) = (array.clone(), target.clone(), data.clone());
-            let kept = kept.as_ref().and_then(|k| lock(k).remove(&coords));
             async move {
                 let key = array.array.chunk_key(&coords);
-                let existing = match kept {
-                    _ if covers(&array, &coords, &target)? => None,
-                    Some(kept) => kept,
-                    None => array.store.get(key.as_str()).await?,
+                let done = bytes_in(&array, &coords, &target, elem);
+                let covered = covers(&array, &coords, &target)?;
+                let (held, locks) = lock_to_merge(&array, &key, covered, locks).await;
+                let existing = if covered {
+                    None
+                } else {
+                    array.store.get(key.as_str()).await?
                 };
                 let (job_array, job_coords) = (array.clone(), coords.clone());
                 let encoded = compute_part(count, chunk_bytes, move || {
@@ -432,18 +498,58 @@ pub(crate) async fn write_from(
                     )
                 })
                 .await;
-                let written = match encoded {
-                    Ok(Some(bytes)) => array.store.set(key.as_str(), bytes).await,
-                    Ok(None) => array.store.erase(key.as_str()).await,
-                    Err(e) => Err(e),
-                };
-                array.forget_shard(&coords);
+                let written = store_encoded(&array, &coords, &key, encoded, locks).await;
+                drop(held);
+                progress::done(1, done);
                 written
             }
         })
         .buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
+}
+
+/// The lock a write of chunk `key` takes before reading the chunk: a read-modify-write (the
+/// write does not cover the chunk) holds it throughout, a whole-chunk write only around its
+/// store call (in [`store_encoded`]), unless the caller holds the locks already (`locks`).
+/// Returns the lock held, and the `locks` to give [`store_encoded`].
+pub(crate) async fn lock_to_merge(
+    array: &ArrayHandle,
+    key: &StoreKey,
+    covered: bool,
+    locks: Locks,
+) -> (Option<ChunkLock>, Locks) {
+    match locks {
+        Locks::Take if !covered => (
+            Some(lock_chunk(&array.store, key.as_str()).await),
+            Locks::Held,
+        ),
+        _ => (None, locks),
+    }
+}
+
+/// Store chunk `coords`' new encoded form, or erase it (`None`: all fill value), holding its
+/// lock around the store call unless the caller holds it (`locks`), and forget its cached shard
+/// index. An encoding error (`encoded`) writes nothing and is returned.
+pub(crate) async fn store_encoded(
+    array: &ArrayHandle,
+    coords: &[u64],
+    key: &StoreKey,
+    encoded: Result<Option<bytes::Bytes>>,
+    locks: Locks,
+) -> Result<()> {
+    let encoded = encoded?;
+    let held = match locks {
+        Locks::Take => Some(lock_chunk(&array.store, key.as_str()).await),
+        Locks::Held => None,
+    };
+    let written = match encoded {
+        Some(bytes) => array.store.set(key.as_str(), bytes).await,
+        None => array.store.erase(key.as_str()).await,
+    };
+    array.forget_shard(coords);
+    drop(held);
+    written
 }
 
 /// Fill `out` (an array of `target`'s shape) with the part of shard `coords` inside `target`:
@@ -507,7 +613,7 @@ async fn read_part(
 
 /// Decode inner chunks of a shard (`None`: not stored, the fill value) into the target,
 /// several at once when the read has few shards to spread over the threads.
-fn decode_pieces(
+pub(crate) fn decode_pieces(
     array: &ArrayHandle,
     jobs: Vec<(ArraySubset, Option<bytes::Bytes>)>,
     target: &ArraySubset,
@@ -554,6 +660,10 @@ fn merge_and_encode(
         return fast.encode(&chunk, existing.as_deref(), &source, parallel);
     }
     let chunk_shape = za.chunk_shape(coords)?;
+    // The chunk is rebuilt whole in memory: zarrs has no partial encoder for plain chunks.
+    check_len(byte_len(chunk.shape(), elem), || {
+        format!("writing into chunk {coords:?} of shape {:?}", chunk.shape())
+    })?;
     let mut buffer: Vec<u8> = match existing {
         Some(encoded) => za
             .codecs()

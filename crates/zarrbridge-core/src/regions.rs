@@ -4,12 +4,17 @@ use std::sync::Arc;
 
 use zarrs::array::ArraySubset;
 
+use crate::chunk_lock::{lock_chunks, ChunkLock};
 use crate::chunks::{check_no_out, Decoded, Values, VlenValues};
 use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
+use crate::gather::{fill_selection, write_selection};
 use crate::handle::ArrayHandle;
-use crate::ndcopy::{byte_len, c_strides, copy_block, Strided};
-use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer, Kept, SharedOut};
+use crate::indexing::{resolve_slice, to_i64, to_u64, FancySelection};
+use crate::ndcopy::{byte_len, c_strides};
+use crate::pipeline::{
+    chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Locks,
+};
 use crate::vlen;
 
 /// One item of a selection, as numpy takes it.
@@ -28,6 +33,8 @@ struct DimSel {
     start: u64,
     count: u64,
     step: i64,
+    /// Whether the dimension stays in the result (a slice), or is dropped (an integer).
+    kept: bool,
 }
 
 /// A selection resolved against an array shape.
@@ -36,48 +43,6 @@ pub struct Selection {
     dims: Vec<DimSel>,
     /// Shape of the result (integer-indexed dimensions dropped).
     pub out_shape: Vec<u64>,
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// Python's `slice.indices` followed by the length computation.
-fn resolve_slice(
-    start: Option<i64>,
-    end: Option<i64>,
-    stride: Option<i64>,
-    len: u64,
-) -> Result<DimSel> {
-    let step = stride.unwrap_or(1);
-    if step == 0 {
-        return Err(Error::Selection("slice step cannot be zero".into()));
-    }
-    let len = to_i64(len);
-    let (lower, upper) = if step < 0 { (-1, len - 1) } else { (0, len) };
-    let clamp = |v: Option<i64>, default: i64| match v {
-        None => default,
-        Some(v) if v < 0 => (v.saturating_add(len)).max(lower),
-        Some(v) => v.min(upper),
-    };
-    let start = clamp(start, if step < 0 { upper } else { lower });
-    let last = clamp(end, if step < 0 { lower } else { upper });
-    let count = if step < 0 && last < start {
-        (start - last - 1) / (-step) + 1
-    } else if step > 0 && start < last {
-        (last - start - 1) / step + 1
-    } else {
-        0
-    };
-    Ok(DimSel {
-        start: to_u64(start.max(0)),
-        count: to_u64(count),
-        step,
-    })
 }
 
 impl Selection {
@@ -131,12 +96,18 @@ impl Selection {
                         start: to_u64(j),
                         count: 1,
                         step: 1,
+                        kept: false,
                     });
                 }
                 SelItem::Slice(from, to, stride) => {
-                    let d = resolve_slice(from, to, stride, len)?;
-                    out_shape.push(d.count);
-                    dims.push(d);
+                    let (start, count, step) = resolve_slice(from, to, stride, len)?;
+                    out_shape.push(count);
+                    dims.push(DimSel {
+                        start,
+                        count,
+                        step,
+                        kept: true,
+                    });
                 }
                 SelItem::Ellipsis => unreachable!("expanded above"),
             }
@@ -166,34 +137,26 @@ impl Selection {
         ArraySubset::new_with_ranges(&ranges)
     }
 
-    /// Where the selected elements sit in a C-ordered copy of the bounding box.
-    fn in_box(&self, box_shape: &[u64]) -> (isize, Vec<isize>) {
-        let strides = c_strides(box_shape);
-        let mut offset = 0isize;
-        let steps = self
-            .dims
-            .iter()
-            .zip(&strides)
-            .map(|(d, &s)| {
-                let step = isize::try_from(d.step).unwrap_or(isize::MAX);
-                if d.step < 0 {
-                    let from_lo = (d.count - 1) * d.step.unsigned_abs();
-                    offset += isize::try_from(from_lo).unwrap_or(isize::MAX) * s;
-                }
-                step * s
-            })
-            .collect();
-        (offset, steps)
-    }
-
-    fn counts(&self) -> Vec<u64> {
-        self.dims.iter().map(|d| d.count).collect()
-    }
-
-    /// The index of each selected element (C order) in a C-ordered copy of the bounding box.
+    /// The index of each selected element (C order) in a C-ordered copy of the bounding box
+    /// (`box_shape`): how variable-length data, which has no fixed element size to copy by
+    /// strides, picks its elements from the box.
     fn box_indices(&self, box_shape: &[u64]) -> impl Iterator<Item = usize> {
-        let (offset, strides) = self.in_box(box_shape);
-        let counts = self.counts();
+        let strides: Vec<isize> = c_strides(box_shape)
+            .iter()
+            .zip(&self.dims)
+            .map(|(&s, d)| isize::try_from(d.step).unwrap_or(isize::MAX) * s)
+            .collect();
+        // A negative step starts at the far end of its dimension of the box.
+        let offset: isize = c_strides(box_shape)
+            .iter()
+            .zip(&self.dims)
+            .filter(|(_, d)| d.step < 0)
+            .map(|(&s, d)| {
+                let from_lo = (d.count - 1) * d.step.unsigned_abs();
+                isize::try_from(from_lo).unwrap_or(isize::MAX) * s
+            })
+            .sum();
+        let counts: Vec<u64> = self.dims.iter().map(|d| d.count).collect();
         let total: u64 = counts.iter().product();
         let mut index = vec![0u64; counts.len()];
         (0..total).map(move |k| {
@@ -215,6 +178,16 @@ impl Selection {
             usize::try_from(at).unwrap_or(usize::MAX)
         })
     }
+
+    /// The same selection as an orthogonal one (each dimension a range with a step).
+    fn stepped(&self, shape: &[u64]) -> FancySelection {
+        let dims: Vec<_> = self
+            .dims
+            .iter()
+            .map(|d| (d.start, d.step, d.count, d.kept))
+            .collect();
+        FancySelection::stepped(&dims, shape)
+    }
 }
 
 /// The shape a selection of `array` produces.
@@ -225,13 +198,16 @@ pub fn selection_shape(array: &ArrayHandle, items: &[SelItem]) -> Result<Vec<u64
     Ok(Selection::parse(items, array.shape())?.out_shape)
 }
 
-/// Read a selection of `array`; into `out` when given.
-///
-/// # Panics
-/// Never in practice: an internal buffer is checked to be owned before use.
+/// Read a selection of `array`; into `out` when given. A box (steps of 1) is decoded straight
+/// into the result; a stepped selection of fixed-size elements reads only the chunks holding
+/// selected elements and copies those out (see [`crate::gather`]), so it needs memory for its
+/// result, not its box. Variable-length data is read by its bounding box (see
+/// [`read_variable`]).
 ///
 /// # Errors
-/// [`Error::Selection`] for a bad selection, codec and store errors.
+/// [`Error::Selection`] for a bad selection, [`Error::InvalidData`] for `out` with
+/// variable-length data, [`Error::Resource`] for a result or box over the memory limit, codec
+/// and store errors.
 pub async fn read_region(
     array: &ArrayHandle,
     items: &[SelItem],
@@ -245,39 +221,12 @@ pub async fn read_region(
         let values = read_variable(array, sel).await?;
         return Decoded::checked(values, shape, element);
     }
-    let out = result_buffer(out, byte_len(&shape, element.size))?;
+    let out = result_buffer(out, byte_len(&shape, element.size), &shape)?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
-            read_into(array, &sel.bounding_box(), &out, None).await?;
+            read_into(array, &sel.bounding_box(), &out).await?;
         } else {
-            let bbox = sel.bounding_box();
-            let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
-            read_into(array, &bbox, &temp, None).await?;
-            // SAFETY: read_into wrote every byte of the box.
-            let temp = unsafe { temp.into_vec()? }.expect("owned buffer");
-            let (job_out, counts) = (out.clone(), sel.counts());
-            spawn_compute(move || {
-                let (offset, strides) = sel.in_box(bbox.shape());
-                let dst_strides = c_strides(&counts);
-                // SAFETY: this job is the only one touching `out`, and it writes all of it.
-                let dst = unsafe { job_out.slice_mut() };
-                copy_block(
-                    &temp,
-                    Strided {
-                        offset,
-                        strides: &strides,
-                    },
-                    dst,
-                    Strided {
-                        offset: 0,
-                        strides: &dst_strides,
-                    },
-                    &counts,
-                    element.size,
-                );
-                Ok(())
-            })
-            .await?;
+            fill_selection(array, &sel.stepped(array.shape()), &out).await?;
         }
     }
     // SAFETY: every byte was written above (an empty selection has no bytes).
@@ -285,6 +234,9 @@ pub async fn read_region(
     Ok(Decoded::fixed(data, shape, element))
 }
 
+/// Variable-length elements have no fixed size for [`crate::gather`] to copy by: a stepped
+/// selection reads its bounding box (checked against the memory limit in [`vlen::read`]) and
+/// picks the selected elements from it.
 async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues> {
     if sel.is_empty() {
         return Ok(VlenValues::default());
@@ -298,10 +250,8 @@ async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues
 }
 
 /// Write `data` (C order, exactly the selection's shape: fixed-size elements in native byte
-/// order, or variable-length values, see [`Values`]) to a selection.
-///
-/// # Panics
-/// Never in practice: an internal buffer is checked to be owned before use.
+/// order, or variable-length values, see [`Values`]) to a selection. Every chunk rewritten is
+/// read, merged and written under its lock (see [`crate::chunk_lock`]).
 ///
 /// # Errors
 /// [`Error::Selection`], [`Error::InvalidData`] for data that does not fit (nothing is
@@ -318,61 +268,43 @@ pub async fn write_region(
     if sel.is_empty() {
         return Ok(());
     }
-    let bbox = sel.bounding_box();
     let data = match data {
-        Values::Variable(values) => return write_variable(array, sel, bbox, values).await,
+        Values::Variable(values) => return write_variable(array, sel, values).await,
         Values::Fixed(data) => data,
     };
     if sel.is_contiguous() {
-        return write_from(array, &bbox, data, None).await;
+        return write_from(array, &sel.bounding_box(), data, Locks::Take).await;
     }
-    // Stepped selection: read the bounding box, scatter the new values into it, write it back.
-    // Chunks the box covers only in part are read whole and kept, so that writing the box back
-    // merges into them without reading them again.
-    let temp = SharedOut::owned(byte_len(bbox.shape(), element.size));
-    let kept = Kept::default();
-    read_into(array, &bbox, &temp, Some(&kept)).await?;
-    // SAFETY: read_into wrote every byte of the box.
-    let mut boxed = unsafe { temp.into_vec()? }.expect("owned buffer");
-    let box_shape = bbox.shape().to_vec();
-    let merged = spawn_compute(move || {
-        let (offset, strides) = sel.in_box(&box_shape);
-        let counts = sel.counts();
-        let src_strides = c_strides(&counts);
-        copy_block(
-            (*data).as_ref(),
-            Strided {
-                offset: 0,
-                strides: &src_strides,
-            },
-            &mut boxed,
-            Strided {
-                offset,
-                strides: &strides,
-            },
-            &counts,
-            element.size,
-        );
-        Ok(boxed)
-    })
-    .await?;
-    write_from(array, &bbox, Arc::new(merged), Some(kept)).await
+    // Each chunk holding selected elements is read, merged and written once, under its lock.
+    write_selection(array, &sel.stepped(array.shape()), data).await
+}
+
+/// The locks of every chunk of `bbox`, held for a stepped variable-length write's read, merge
+/// and write-back of the box.
+async fn lock_box(array: &ArrayHandle, bbox: &ArraySubset) -> Result<Vec<ChunkLock>> {
+    let keys: Vec<String> = chunks_touching(array, bbox)?
+        .iter()
+        .map(|c| array.array.chunk_key(c).as_str().to_string())
+        .collect();
+    Ok(lock_chunks(&array.store, &keys).await)
 }
 
 async fn write_variable(
     array: &ArrayHandle,
     sel: Selection,
-    bbox: ArraySubset,
     values: Arc<VlenValues>,
 ) -> Result<()> {
+    let bbox = sel.bounding_box();
     if sel.is_contiguous() {
-        return vlen::write(array, &bbox, values).await;
+        return vlen::write(array, &bbox, values, Locks::Take).await;
     }
+    // The box's chunks stay locked from the read to the write-back.
+    let _held = lock_box(array, &bbox).await?;
     let boxed = vlen::read(array, &bbox).await?;
     let box_shape = bbox.shape().to_vec();
     let merged =
         spawn_compute(move || Ok(boxed.scatter(sel.box_indices(&box_shape), &values))).await?;
-    vlen::write(array, &bbox, Arc::new(merged)).await
+    vlen::write(array, &bbox, Arc::new(merged), Locks::Held).await
 }
 
 #[cfg(test)]

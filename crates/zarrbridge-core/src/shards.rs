@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use futures::stream::FuturesUnordered;
@@ -31,6 +31,7 @@ use zarrs::storage::byte_range::ByteRange;
 use crate::error::{Error, Result};
 use crate::fast::shard_index::{Entry, IndexFormat};
 use crate::fast::{codec_metadata, configuration, inner_shape};
+use crate::limits::check_allocation;
 use crate::store::{Ranged, Store};
 
 /// The default largest gap between two inner chunks read in one request: none, only adjacent
@@ -256,6 +257,106 @@ impl ShardReads {
         self.remember(coords, index.clone());
         Ok(Some(index))
     }
+}
+
+impl ShardReads {
+    /// The stored bytes of inner chunk `i` of the shard at `key` (`None`: not stored, or no
+    /// shard): its index (cached, or one ranged request), then one ranged request.
+    pub(crate) async fn read_piece(
+        &self,
+        store: &Store,
+        key: &str,
+        coords: &[u64],
+        count: usize,
+        i: usize,
+    ) -> Result<Option<Bytes>> {
+        let found = Mutex::new(None);
+        let sink = |mut batch: Vec<(usize, Option<Bytes>)>| {
+            *lock(&found) = batch.pop().and_then(|(_, bytes)| bytes);
+            std::future::ready(Ok(()))
+        };
+        if self
+            .read_pieces(store, key, coords, count, &[i], sink)
+            .await?
+            == PartRead::Done
+        {
+            return Ok(found.into_inner().unwrap_or_else(PoisonError::into_inner));
+        }
+        // Replaced while being read, twice: take it from the whole shard.
+        match store.get(key).await? {
+            Some(shard) => self.piece_of(store, key, &shard, count, i),
+            None => Ok(None),
+        }
+    }
+
+    /// Inner chunk `i` of `shard` (whole, `count` inner chunks), without a copy.
+    fn piece_of(
+        &self,
+        store: &Store,
+        key: &str,
+        shard: &Bytes,
+        count: usize,
+        i: usize,
+    ) -> Result<Option<Bytes>> {
+        let entries = self
+            .index
+            .parse(shard, count)
+            .map_err(|e| in_shard(store, key, e))?;
+        Ok(entries[i].map(|(offset, len)| shard.slice(offset..offset + len)))
+    }
+
+    /// `shard` (whole, `count` inner chunks; `None`: not stored) with inner chunk `i` stored
+    /// as `piece` (`None`: not stored), the others as they were; `None` when no inner chunk
+    /// is left stored and `keep_empty` is false.
+    ///
+    /// # Errors
+    /// [`Error::Resource`] when the new shard and its index bookkeeping exceed the memory
+    /// limit; [`Error::Codec`] for a damaged index.
+    pub(crate) fn replace_piece(
+        &self,
+        shard: Option<&[u8]>,
+        count: usize,
+        i: usize,
+        piece: Option<&[u8]>,
+        keep_empty: bool,
+    ) -> Result<Option<Vec<u8>>> {
+        let len = |b: Option<&[u8]>| b.map_or(0, <[u8]>::len) as u64;
+        let entries_bytes = (count as u64).saturating_mul(2 * std::mem::size_of::<Entry>() as u64);
+        let needed = (self.index.data_start(count) as u64)
+            .saturating_add(len(shard))
+            .saturating_add(len(piece))
+            .saturating_add(entries_bytes);
+        check_allocation(needed, || {
+            format!("rebuilding a shard of {count} inner chunks")
+        })?;
+        let old = shard.map(|s| self.index.parse(s, count)).transpose()?;
+        let mut out = vec![0u8; self.index.data_start(count)];
+        let mut entries: Vec<Entry> = Vec::with_capacity(count);
+        for j in 0..count {
+            let bytes = if j == i {
+                piece
+            } else {
+                old.as_ref()
+                    .and_then(|entries| entries[j])
+                    .zip(shard)
+                    .map(|((offset, len), shard)| &shard[offset..offset + len])
+            };
+            entries.push(bytes.map(|b| {
+                let start = out.len();
+                out.extend_from_slice(b);
+                (start, b.len())
+            }));
+        }
+        if !keep_empty && entries.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        self.index.write(&entries, &mut out);
+        Ok(Some(out))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How a read of inner chunks ended.

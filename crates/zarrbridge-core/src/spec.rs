@@ -240,6 +240,89 @@ impl ArraySpec {
     }
 }
 
+/// The creation keywords (in [`ArraySpec::from_json`]'s form) that describe the array of
+/// metadata document `doc`, whose elements are `element`: its shape, data type (in its stored
+/// byte order), chunks and shards, filters and compressors, fill value, attributes and
+/// dimension names. Changing some of them and building the document again re-encodes the
+/// array's layout while keeping its content (what `copy` does when asked for new codecs).
+///
+/// # Errors
+/// [`Error::Metadata`] for a document this cannot take apart (a codec chain without a `bytes`
+/// codec, an irregular chunk grid).
+pub fn keywords_of(doc: &Value, element: ElementType) -> Result<Value> {
+    let bad = |why: &str| Error::metadata(format!("cannot take the array's metadata apart: {why}"));
+    let mut keywords = json!({
+        "shape": doc.get("shape").cloned().unwrap_or(Value::Null),
+        "fill_value": doc.get("fill_value").cloned().unwrap_or(Value::Null),
+        "attributes": doc.get("attributes").cloned().unwrap_or_else(|| json!({})),
+    });
+    if doc.get("zarr_format").and_then(Value::as_u64) == Some(2) {
+        keywords["zarr_format"] = json!(2);
+        keywords["dtype"] = doc.get("dtype").cloned().unwrap_or(Value::Null);
+        keywords["chunks"] = doc.get("chunks").cloned().unwrap_or(Value::Null);
+        keywords["compressors"] = match doc.get("compressor") {
+            None | Some(Value::Null) => Value::Null,
+            Some(c) => json!([c]),
+        };
+        keywords["filters"] = doc.get("filters").cloned().unwrap_or(Value::Null);
+        return Ok(keywords);
+    }
+    keywords["zarr_format"] = json!(3);
+    let grid = doc.get("chunk_grid").unwrap_or(&Value::Null);
+    if grid.get("name").and_then(Value::as_str) != Some("regular") {
+        return Err(bad("its chunk grid is not regular"));
+    }
+    let grid_chunks = grid
+        .get("configuration")
+        .and_then(|c| c.get("chunk_shape"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let codecs = doc
+        .get("codecs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let name = |c: &Value| c.get("name").and_then(Value::as_str).map(str::to_string);
+    let sharding = match codecs.as_slice() {
+        [one] if name(one).as_deref() == Some("sharding_indexed") => one.get("configuration"),
+        _ => None,
+    };
+    let inner = if let Some(config) = sharding {
+        keywords["shards"] = grid_chunks;
+        keywords["chunks"] = config.get("chunk_shape").cloned().unwrap_or(Value::Null);
+        config
+            .get("codecs")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        keywords["chunks"] = grid_chunks;
+        codecs
+    };
+    let at = inner
+        .iter()
+        .position(|c| name(c).as_deref() == Some("bytes"))
+        .ok_or_else(|| bad("its codecs have no \"bytes\" codec"))?;
+    let big = inner[at]
+        .get("configuration")
+        .and_then(|c| c.get("endian"))
+        .and_then(Value::as_str)
+        == Some("big");
+    let endian = if big { Endian::Big } else { Endian::Little };
+    // A v3 data type name reads as little-endian; a big-endian array keeps its order through
+    // the numpy type string.
+    keywords["dtype"] = match endian {
+        Endian::Big => json!(element.v2_dtype(endian)?.0),
+        Endian::Little => element.v3_data_type(),
+    };
+    keywords["filters"] = json!(inner[..at]);
+    keywords["compressors"] = json!(inner[at + 1..]);
+    if let Some(names) = doc.get("dimension_names") {
+        keywords["dimension_names"] = names.clone();
+    }
+    Ok(keywords)
+}
+
 fn check_shape(what: &str, shape: &[u64], ndim: usize) -> Result<()> {
     if shape.len() != ndim {
         return Err(Error::metadata(format!(

@@ -296,6 +296,14 @@ impl From<VlenValues> for Values {
 }
 
 impl Values {
+    /// Bytes held: the elements, or the variable-length values' bytes (offsets not counted).
+    pub(crate) fn byte_len(&self) -> usize {
+        match self {
+            Self::Fixed(data) => (**data).as_ref().len(),
+            Self::Variable(values) => values.bytes.len(),
+        }
+    }
+
     /// The values checked against `count` elements of `element`, in the form the pipeline
     /// writes: variable-length ones for `string` and `bytes` arrays, fixed-size elements for
     /// every other type (text and bytes packed to the type's width).

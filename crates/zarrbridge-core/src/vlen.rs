@@ -14,8 +14,12 @@ use zarrs::array::{
 use crate::compute::{compute_part, spawn_compute};
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
+use crate::limits::check_allocation;
 use crate::ndcopy::byte_len;
-use crate::pipeline::{chunk_concurrency, chunks_touching, codec_options, fetch_then};
+use crate::pipeline::{
+    chunk_concurrency, chunks_touching, codec_options, fetch_then, lock_to_merge, store_encoded,
+    Locks,
+};
 use crate::values::VlenValues;
 
 /// A guess at the decoded size of one element, for sizing compute jobs (see
@@ -24,6 +28,14 @@ const ELEMENT_GUESS: usize = 16;
 
 fn selection_error(e: impl std::fmt::Display) -> Error {
     Error::Selection(e.to_string())
+}
+
+/// Refuse `n` elements (of `what`) when their offsets alone, plus `each` bytes per element
+/// (known in advance only for fill values), exceed the memory limit: the bytes of stored
+/// elements are known only once decoded, but their offsets are allocated up front.
+fn check_elements(n: u64, each: usize, what: impl FnOnce() -> String) -> Result<()> {
+    let per = std::mem::size_of::<usize>().saturating_add(each) as u64;
+    check_allocation(n.saturating_add(1).saturating_mul(per), what)
 }
 
 /// The whole chunk `coords` (edge chunks with their padding) from its stored bytes, or the fill
@@ -36,10 +48,16 @@ pub(crate) fn decode_chunk(
 ) -> Result<VlenValues> {
     let za = &array.array;
     let shape = za.chunk_shape(coords)?;
+    let n: u64 = shape.iter().map(|n| n.get()).product();
+    let fill = array.fill_value_bytes();
+    let each = if encoded.is_some() { 0 } else { fill.len() };
+    // zarrs decodes a chunk whole, as the fill value fills a missing one.
+    check_elements(n, each, || {
+        format!("decoding chunk {coords:?} of {n} variable-length elements")
+    })?;
     let Some(encoded) = encoded else {
-        let n: u64 = shape.iter().map(|n| n.get()).product();
         let n = usize::try_from(n).unwrap_or(usize::MAX);
-        return Ok(VlenValues::repeat(array.fill_value_bytes(), n));
+        return Ok(VlenValues::repeat(fill, n));
     };
     let decoded = za.codecs().decode(
         Cow::Borrowed(&encoded[..]),
@@ -116,6 +134,10 @@ fn take<T>(slot: &Mutex<Option<T>>) -> Result<T> {
 /// The elements of `target` (C order), which may extend past the array's edge inside edge
 /// chunks.
 pub(crate) async fn read(array: &ArrayHandle, target: &ArraySubset) -> Result<VlenValues> {
+    // Merging the pieces counts each element's size before placing it: two words per element.
+    check_elements(target.num_elements(), std::mem::size_of::<usize>(), || {
+        format!("a result of shape {:?}", target.shape())
+    })?;
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
     let estimate = byte_len(&array.chunk_shape(), ELEMENT_GUESS);
@@ -129,10 +151,15 @@ pub(crate) async fn read(array: &ArrayHandle, target: &ArraySubset) -> Result<Vl
                 fetch_then(&store, key, count, estimate, move |encoded| {
                     let chunk = array.array.chunk_subset(&coords)?;
                     let overlap = chunk.overlap(&target).map_err(selection_error)?;
-                    let values = decode_chunk(&array, &coords, encoded, &options)?;
-                    let piece = if overlap == chunk {
-                        values
+                    let piece = if encoded.is_none() {
+                        // The fill value over the part read only: a missing chunk may be far
+                        // larger than the read.
+                        let n = usize::try_from(overlap.num_elements()).unwrap_or(usize::MAX);
+                        VlenValues::repeat(array.fill_value_bytes(), n)
+                    } else if overlap == chunk {
+                        decode_chunk(&array, &coords, encoded, &options)?
                     } else {
+                        let values = decode_chunk(&array, &coords, encoded, &options)?;
                         let inside = overlap
                             .relative_to(chunk.start())
                             .map_err(selection_error)?;
@@ -167,12 +194,14 @@ pub(crate) async fn read(array: &ArrayHandle, target: &ArraySubset) -> Result<Vl
 }
 
 /// Store `values` (C order, `target`'s shape) into the array region `target`. Chunks only
-/// partly covered are read, merged and rewritten; chunks left equal to the fill value are
-/// erased unless the handle writes empty chunks.
+/// partly covered are read, merged and rewritten under their chunk's lock (unless the caller
+/// holds the locks: `locks`); chunks left equal to the fill value are erased unless the handle
+/// writes empty chunks.
 pub(crate) async fn write(
     array: &ArrayHandle,
     target: &ArraySubset,
     values: Arc<VlenValues>,
+    locks: Locks,
 ) -> Result<()> {
     let chunks = chunks_touching(array, target)?;
     let (options, count) = (codec_options(chunks.len()), chunks.len());
@@ -185,20 +214,28 @@ pub(crate) async fn write(
                 let key = za.chunk_key(&coords);
                 let bounded = za.chunk_subset_bounded(&coords)?;
                 let covered = bounded.overlap(&target).map_err(selection_error)? == bounded;
+                // As in the fixed-size pipeline (`write_from`).
+                let (held, locks) = lock_to_merge(&array, &key, covered, locks).await;
                 let existing = if covered {
                     None
                 } else {
                     array.store.get(key.as_str()).await?
                 };
-                let job_array = array.clone();
+                let (job_array, job_coords) = (array.clone(), coords.clone());
                 let encoded = compute_part(count, estimate, move || {
-                    merge_and_encode(&job_array, &coords, existing, &target, &values, &options)
+                    merge_and_encode(
+                        &job_array,
+                        &job_coords,
+                        existing,
+                        &target,
+                        &values,
+                        &options,
+                    )
                 })
-                .await?;
-                match encoded {
-                    Some(bytes) => array.store.set(key.as_str(), bytes).await,
-                    None => array.store.erase(key.as_str()).await,
-                }
+                .await;
+                let written = store_encoded(&array, &coords, &key, encoded, locks).await;
+                drop(held);
+                written
             }
         })
         .buffer_unordered(chunk_concurrency())

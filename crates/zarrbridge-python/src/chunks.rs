@@ -1,4 +1,5 @@
-//! Chunk functions: read, write and delete whole stored chunks (shards, for sharded arrays).
+//! Chunk functions: read, write and delete whole stored chunks (shards, for sharded arrays), or
+//! with `inner`, the inner chunks of a sharded array.
 
 use pyo3::prelude::*;
 use zarrbridge_core as core;
@@ -8,12 +9,13 @@ use crate::handles::PyArrayHandle;
 use crate::runtime::run;
 
 #[pyfunction]
-#[pyo3(signature = (array, coords, out=None, callback=None))]
+#[pyo3(signature = (array, coords, out=None, inner=false, callback=None))]
 pub fn read_chunk(
     py: Python<'_>,
     array: &PyArrayHandle,
     coords: Vec<u64>,
     out: Option<&Bound<'_, PyAny>>,
+    inner: bool,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let array = array.inner.clone();
@@ -21,7 +23,11 @@ pub fn read_chunk(
     run(
         py,
         async move {
-            let decoded = core::read_chunk(&array, &coords, out).await?;
+            let decoded = if inner {
+                core::read_inner_chunk(&array, &coords, out).await?
+            } else {
+                core::read_chunk(&array, &coords, out).await?
+            };
             Ok(result(decoded))
         },
         callback,
@@ -48,19 +54,26 @@ pub fn read_chunks(
 }
 
 #[pyfunction]
-#[pyo3(signature = (array, coords, data, callback=None))]
+#[pyo3(signature = (array, coords, data, inner=false, callback=None))]
 pub fn write_chunk(
     py: Python<'_>,
     array: &PyArrayHandle,
     coords: Vec<u64>,
     data: &Bound<'_, PyAny>,
+    inner: bool,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let array = array.inner.clone();
     let data = write_data(&array, data)?;
     run(
         py,
-        async move { core::write_chunk(&array, &coords, data).await },
+        async move {
+            if inner {
+                core::write_inner_chunk(&array, &coords, data).await
+            } else {
+                core::write_chunk(&array, &coords, data).await
+            }
+        },
         callback,
     )
 }
@@ -88,17 +101,25 @@ pub fn write_chunks(
 }
 
 #[pyfunction]
-#[pyo3(signature = (array, coords, callback=None))]
+#[pyo3(signature = (array, coords, inner=false, callback=None))]
 pub fn delete_chunk(
     py: Python<'_>,
     array: &PyArrayHandle,
     coords: Vec<u64>,
+    inner: bool,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     let array = array.inner.clone();
     run(
         py,
-        async move { core::delete_chunk(&array, &coords).await },
+        async move {
+            if inner {
+                // An inner chunk is deleted by storing its shard without it.
+                core::write_encoded_chunk(&array, &coords, None, true, false).await
+            } else {
+                core::delete_chunk(&array, &coords).await
+            }
+        },
         callback,
     )
 }

@@ -119,6 +119,14 @@ impl PyArrayHandle {
     }
 
     #[getter]
+    fn inner_grid_shape<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.inner
+            .inner_grid_shape()
+            .map(|s| tuple(py, &s))
+            .transpose()
+    }
+
+    #[getter]
     fn zarr_format(&self) -> u8 {
         self.inner.zarr_format()
     }

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 use tokio::runtime::{Handle, Runtime};
-use zarrbridge_core::{compute, io_stats, PerProcess};
+use zarrbridge_core::{compute, io_stats, progress, PerProcess};
 
 use crate::errors::to_pyerr;
 use crate::gil;
@@ -179,8 +179,10 @@ where
     F: Future<Output = zarrbridge_core::Result<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    // The I/O statistics active in the caller's context record this operation's requests.
+    // The I/O statistics active in the caller's context record this operation's requests, and
+    // its progress counter (if the caller asked for progress) counts its chunks.
     let fut = io_stats::scope(crate::io::active(py)?, fut);
+    let fut = progress::scope(crate::progress::active(py)?, fut);
     let Some(callback) = callback else {
         return block(py, fut)?.into_py_any(py);
     };
