@@ -29,6 +29,7 @@ from pystores import AsyncDictStore, DictStore
 from servers import S3Server
 from test_xarray_dataset import dataset
 from zarrbridge.store import python_store
+from zarrbridge.xarray import ZarrbridgeBackendArray
 from zarrbridge.zarr import ZarrStore
 
 xr = pytest.importorskip("xarray")
@@ -111,18 +112,73 @@ def test_undecoded_variables_are_identical(written: Path) -> None:
     xr.testing.assert_identical(got, expected(written, **kw))
 
 
-def test_orthogonal_and_vectorized_selections_are_identical(written: Path) -> None:
-    got = xr.open_dataset(written, engine="zarrbridge")
-    ref = xr.open_dataset(written, engine="zarr")
-    outer = {"y": [49, 0, 7, 7, 20], "x": [3, 29, 1], "time": [5, 0], "station": [2, 0, 3]}
-    xr.testing.assert_identical(got.isel(outer).load(), ref.isel(outer).load())
-    points = {
-        "y": xr.DataArray([1, 40, 9, 49], dims="p"),
-        "x": xr.DataArray([0, 29, 5, 5], dims="p"),
+def points(y: Any, x: Any, dims: Any = "p") -> dict[str, Any]:
+    return {"y": xr.DataArray(y, dims=dims), "x": xr.DataArray(x, dims=dims)}
+
+
+SELECTIONS: dict[str, dict[str, Any]] = {
+    "outer": {"y": [49, 0, 7, 7, 20], "x": [3, 29, 1], "time": [5, 0], "station": [2, 0, 3]},
+    "outer-negative-and-stepped": {"y": [-1, -50, 3], "x": slice(29, 0, -4), "time": [-2]},
+    "outer-mask": {"y": np.arange(50) % 7 == 3, "station": [True, False, False, True]},
+    "outer-empty": {"y": np.array([], dtype=int), "x": [1, 2]},
+    "outer-int": {"y": [4, 2], "x": 5, "time": 0},
+    "points": points([1, 40, 9, 49], [0, 29, 5, 5]),
+    "points-2d": points([[1, 40], [9, -1]], [[0, 29], [5, 5]], ("p", "q")),
+    # One 2-d indexer and a dimension left whole: a vectorized key with a slice in it.
+    "points-and-a-slice": {"y": xr.DataArray([[3, 1], [40, 3]], dims=("p", "q"))},
+    "points-stations": {
+        "time": xr.DataArray([5, 0, 2], dims="p"),
+        "station": xr.DataArray([3, 3, 0], dims="p"),
+    },
+    "basic": {"y": slice(45, 2, -3), "x": 4, "time": slice(1, 4)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+def test_orthogonal_and_vectorized_selections_are_identical(written: Path, name: str) -> None:
+    selection = SELECTIONS[name]
+    got = xr.open_dataset(written, engine="zarrbridge").isel(selection)
+    ref = xr.open_dataset(written, engine="zarr").isel(selection).load()
+    xr.testing.assert_identical(got.load(), ref)
+
+    async def main() -> xr.Dataset:
+        ds = xr.open_dataset(written, engine="zarrbridge").isel(selection)
+        return await ds.load_async()
+
+    xr.testing.assert_identical(asyncio.run(main()), ref)
+
+
+def test_fixed_size_variables_take_outer_and_vectorized_keys_whole(tmp_path: Path) -> None:
+    path = write(tmp_path / "f.zarr", "v3")
+    group = zb.sync.open_group(str(path))
+    support = {
+        a.name: ZarrbridgeBackendArray(a).support
+        for a in zb.sync.list_children(group)
+        if isinstance(a, zb.Array)
     }
-    xr.testing.assert_identical(got.isel(points).load(), ref.isel(points).load())
-    basic = {"y": slice(45, 2, -3), "x": 4, "time": slice(1, 4)}
-    xr.testing.assert_identical(got.isel(basic).load(), ref.isel(basic).load())
+    fixed = {"grid", "temp", "count", "mask", "packed", "code", "station", "scalar", "when"}
+    for name in fixed:
+        assert support[name] is xr.core.indexing.IndexingSupport.VECTORIZED, name
+    # read_orthogonal / read_vectorized take fixed-size data types only: text of any length
+    # is read as the bounding slices and indexed in numpy.
+    for name in ("label", "note"):
+        assert support[name] is xr.core.indexing.IndexingSupport.BASIC, name
+
+
+def grid_chunks_read(store: LoggingStore, ds: xr.Dataset) -> set[str]:
+    store.keys.clear()
+    ds["grid"].load()
+    return {k for k in store.keys if k.startswith("grid/c/")}
+
+
+def test_outer_and_vectorized_keys_read_only_the_chunks_they_touch(tmp_path: Path) -> None:
+    # grid is 50x30 in 8x7 chunks (7x5 of them): the corners' bounding slices would be all 35.
+    store = LoggingStore(write(tmp_path / "c.zarr", "v3"))
+    ds = xr.open_dataset(python_store(store), engine="zarrbridge")
+    corners = grid_chunks_read(store, ds.isel(y=[0, 49], x=[0, 29]))
+    assert corners == {"grid/c/0/0", "grid/c/0/4", "grid/c/6/0", "grid/c/6/4"}
+    diagonal = grid_chunks_read(store, ds.isel(points([0, 20, 49], [0, 15, 29])))
+    assert diagonal == {"grid/c/0/0", "grid/c/2/2", "grid/c/6/4"}
 
 
 def test_sharded_variables_prefer_the_shard_shape(tmp_path: Path) -> None:
@@ -155,6 +211,10 @@ class LoggingStore(DictStore):
     def get(self, path: str, **kw: Any) -> Any:
         self.keys.append(path)
         return super().get(path, **kw)
+
+    def get_range(self, path: str, **kw: Any) -> Any:
+        self.keys.append(path)
+        return super().get_range(path, **kw)
 
     def get_ranges(self, path: str, **kw: Any) -> Any:
         self.keys.append(path)

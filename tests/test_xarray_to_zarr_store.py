@@ -28,6 +28,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The data type .* does not have a Zarr V3"),
     pytest.mark.filterwarnings("ignore::FutureWarning"),
     pytest.mark.filterwarnings("ignore:.*consolidated metadata.*:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Failed to open Zarr store with consolidated"),
 ]
 
 METADATA = ("zarr.json", ".zmetadata", ".zarray", ".zgroup", ".zattrs")

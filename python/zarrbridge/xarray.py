@@ -21,8 +21,12 @@ of any size is one request.
 Variables are lazy: each is backed by :class:`ZarrbridgeBackendArray`, which holds a
 :class:`zarrbridge.Array` (store declaration, path, parsed metadata: it pickles without any
 I/O, so dask workers never read metadata again) and reads through
-:func:`zarrbridge.read_region`; its ``async_getitem`` awaits that coroutine on the caller's
-event loop, so ``Dataset.load_async()`` runs every variable's reads concurrently in Rust.
+:func:`zarrbridge.read_region`, and outer and vectorized selections (``isel`` with lists,
+masks or ``DataArray`` indexers) through :func:`zarrbridge.read_orthogonal` and
+:func:`zarrbridge.read_vectorized`, which read only the chunks holding selected elements
+(``IndexingSupport.VECTORIZED``; variable-length text and bytes: ``BASIC``). Its
+``async_getitem`` awaits those coroutines on the caller's event loop, so
+``Dataset.load_async()`` runs every variable's reads concurrently in Rust.
 ``encoding["preferred_chunks"]`` is the shard shape when the array is sharded (else the
 chunk shape), so ``chunks={}`` gives dask chunks that never split a stored object.
 
@@ -46,6 +50,7 @@ from xarray.backends.common import (
 from xarray.backends.store import StoreBackendEntrypoint
 from xarray.backends.zarr import FillValueCoder
 from xarray.core import indexing
+from xarray.core.indexing import _arrayize_vectorized_indexer
 from xarray.core.utils import FrozenDict
 
 import zarrbridge as zb
@@ -64,26 +69,40 @@ Key = tuple[Any, ...]
 Reader = Callable[[zb.Array, Key], Any]
 AsyncReader = Callable[[zb.Array, Key], Coroutine[Any, Any, Any]]
 
-# ---------------------------------------------------------------------------------------------
-# ISSUE 13 SWITCH. Orthogonal and vectorized reads (zb.read_orthogonal / zb.read_vectorized,
-# branch array-api) are not in zarrbridge yet, so the backend declares BASIC support: xarray
-# turns an outer or vectorized key into the bounding slices (read in Rust) and indexes the result
-# with numpy. When they land, replace the next line with
-#   _FANCY = (indexing.IndexingSupport.VECTORIZED, zb.sync.read_orthogonal, zb.read_orthogonal,
-#             zb.sync.read_vectorized, zb.read_vectorized)
-_FANCY: tuple[Any, ...] = (indexing.IndexingSupport.BASIC, None, None, None, None)
-# ---------------------------------------------------------------------------------------------
+
+def _vectorized(read: Callable[[zb.Array, Key], Any]) -> Callable[[zb.Array, Key], Any]:
+    """``read`` (a vectorized read) of a key in which xarray may have left slices: they become
+    index arrays, broadcast after the others by xarray's own rule, as ``read_vectorized`` takes
+    arrays only."""
+
+    def with_arrays(array: zb.Array, key: Key) -> Any:
+        if any(isinstance(k, slice) for k in key):
+            key = _arrayize_vectorized_indexer(indexing.VectorizedIndexer(key), array.shape).tuple
+        return read(array, key)
+
+    return with_arrays
 
 
-def _readers(key: indexing.ExplicitIndexer) -> tuple[Any, Reader, AsyncReader]:
-    """The indexing support to declare for ``key`` and the blocking and async reads of the raw
-    key xarray leaves to the backend."""
-    support, outer, outer_async, vector, vector_async = _FANCY
-    if outer is not None and isinstance(key, indexing.OuterIndexer):
-        return support, outer, outer_async
-    if vector is not None and isinstance(key, indexing.VectorizedIndexer):
-        return support, vector, vector_async
-    return support, zb.sync.read_region, zb.read_region
+# The blocking and async reads of each kind of key, as xarray hands it over whole.
+_BASIC: tuple[Reader, AsyncReader] = (zb.sync.read_region, zb.read_region)
+_READERS: tuple[tuple[type, tuple[Reader, AsyncReader]], ...] = (
+    (indexing.OuterIndexer, (zb.sync.read_orthogonal, zb.read_orthogonal)),
+    (
+        indexing.VectorizedIndexer,
+        (_vectorized(zb.sync.read_vectorized), _vectorized(zb.read_vectorized)),
+    ),
+)
+
+
+def _support(array: zb.Array) -> indexing.IndexingSupport:
+    """``VECTORIZED``: outer and vectorized keys go whole to ``read_orthogonal`` /
+    ``read_vectorized``, which read only the chunks holding selected elements. Those take data
+    types of a fixed element size only, so variable-length text and bytes (object and
+    ``StringDType`` arrays) declare ``BASIC``: xarray reads the bounding slices with
+    ``read_region`` and picks the elements in numpy."""
+    if array.dtype.kind in "OT":
+        return indexing.IndexingSupport.BASIC
+    return indexing.IndexingSupport.VECTORIZED
 
 
 class ZarrbridgeBackendArray(BackendArray):
@@ -98,28 +117,38 @@ class ZarrbridgeBackendArray(BackendArray):
             text when the array reads as objects; else the array's own dtype).
     """
 
-    __slots__ = ("array", "dtype", "shape")
+    __slots__ = ("array", "dtype", "shape", "support")
 
     def __init__(self, array: zb.Array, dtype: np.dtype[Any] | None = None) -> None:
         self.array = array
         self.shape = array.shape
         self.dtype = array.dtype if dtype is None else dtype
+        self.support = _support(array)
+
+    def _readers(self, key: indexing.ExplicitIndexer) -> tuple[Reader, AsyncReader]:
+        """The reads of the raw key xarray leaves to the backend: of the key's own kind when
+        it is left whole (``VECTORIZED``), else of the bounding slices."""
+        if self.support is indexing.IndexingSupport.VECTORIZED:
+            for kind, readers in _READERS:
+                if isinstance(key, kind):
+                    return readers
+        return _BASIC
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> Any:
-        support, read, _ = _readers(key)
+        read, _ = self._readers(key)
         value = indexing.explicit_indexing_adapter(
-            key, self.shape, support, lambda k: read(self.array, k)
+            key, self.shape, self.support, lambda k: read(self.array, k)
         )
         return self._preserve_string_dtype(value)
 
     async def async_getitem(self, key: indexing.ExplicitIndexer) -> Any:
         # Awaited on the caller's loop: the read runs in Rust, no thread hop.
-        support, _, read_async = _readers(key)
+        _, read_async = self._readers(key)
 
         async def raw(k: Key) -> Any:
             return await read_async(self.array, k)
 
-        value = await indexing.async_explicit_indexing_adapter(key, self.shape, support, raw)
+        value = await indexing.async_explicit_indexing_adapter(key, self.shape, self.support, raw)
         return self._preserve_string_dtype(value)
 
     def _preserve_string_dtype(self, value: Any) -> Any:
