@@ -16,13 +16,18 @@ entry once, round-robin; medians, min, max and ratios):
   ``encode_zarr_variable``, then ``zarrbridge.write_region`` of every variable at once) against
   ``to_zarr(region=...)`` on a path (LocalStore), through ``ZarrStore``, and with the zarrs
   pipeline.
+- ``fancy``: open + ``isel`` + load of 400 random rows x 400 random columns (outer), 20,000
+  random points and 50 random points (vectorized) of a 4096x4096 float32 variable (256x256
+  chunks, zstd 1, v3): ``engine="zarrbridge"`` (``read_orthogonal`` / ``read_vectorized``),
+  the same forced to ``IndexingSupport.BASIC`` (bounding slices, then numpy: the engine before
+  issue 13), and ``engine="zarr"`` with both pipelines.
 - ``dask``: ``x.sum()`` over case (a)'s array of benches/README.md (512^3 uint16, 64^3 chunks,
   zstd 1, v3, 10 random low bits; 256^3 with --quick) on ``LocalCluster(n_workers=2,
   threads_per_worker=1, processes=True)``: ``zarrbridge.dask.to_dask`` against
   ``dask.array.from_zarr`` (zarr-python, default pipeline), graph built and computed each run.
 
     .venv/bin/python benches/xarray_dask.py [--quick] [--repeat 5]
-        [--cases open-load,zarrstore,region,dask] [--json out.json] [--md out.md]
+        [--cases open-load,zarrstore,region,fancy,dask] [--json out.json] [--md out.md]
 """
 
 from __future__ import annotations
@@ -334,6 +339,88 @@ def case_region(work: str, repeat: int, quick: bool) -> dict[str, Any]:
     )
 
 
+# --- outer and vectorized selections ---------------------------------------------------------
+
+
+def case_fancy(work: str, repeat: int, quick: bool) -> list[dict[str, Any]]:
+    import xarray as xr
+    import zarr
+    import zarrbridge.xarray as zx
+    from xarray.core.indexing import IndexingSupport
+
+    n = 2048 if quick else 4096
+    rng = np.random.default_rng(5)
+    values = (rng.integers(0, 2**10, (n, n)) / 8).astype("float32")
+    ds = xr.Dataset({"v": (("y", "x"), values)})
+    path = os.path.join(work, "fancy.zarr")
+    ds.to_zarr(path, zarr_format=3, consolidated=True, mode="w", encoding=encoding(ds, (256, 256)))
+    selections = {
+        "outer: 400 random rows x 400 random columns": {
+            "y": np.sort(rng.choice(n, 400, replace=False)),
+            "x": np.sort(rng.choice(n, 400, replace=False)),
+        },
+        "vectorized: 20,000 random points": {
+            "y": xr.DataArray(rng.integers(0, n, 20_000), dims="p"),
+            "x": xr.DataArray(rng.integers(0, n, 20_000), dims="p"),
+        },
+        # Stations: a few points, a few chunks, but bounding slices that span the array.
+        "vectorized: 50 random points": {
+            "y": xr.DataArray(rng.integers(0, n, 50), dims="p"),
+            "x": xr.DataArray(rng.integers(0, n, 50), dims="p"),
+        },
+    }
+    native = zx._support
+
+    def basic(array: Any) -> IndexingSupport:
+        return IndexingSupport.BASIC
+
+    def engine(
+        sel: dict[str, Any], name: str, support: Any = native, pipeline: str | None = None
+    ) -> Rep:
+        expected = ds.isel(sel)
+
+        def rep(c: bool) -> None:
+            zx._support = support
+            try:
+                config = {"codec_pipeline.path": pipeline} if pipeline else {}
+                with zarr.config.set(config):
+                    got = xr.open_dataset(path, engine=name).isel(sel).load()
+            finally:
+                zx._support = native
+            if c:
+                xr.testing.assert_identical(got, expected)
+
+        return rep
+
+    tables = []
+    for title, sel in selections.items():
+        entries = {
+            "engine=zarrbridge (read_orthogonal / read_vectorized)": engine(sel, "zarrbridge"),
+            "engine=zarrbridge, BASIC (bounding slices, as before issue 13)": engine(
+                sel, "zarrbridge", basic
+            ),
+            "engine=zarr (default pipeline)": engine(sel, "zarr"),
+        }
+        try:
+            import zarrs  # noqa: F401
+
+            entries["engine=zarr (zarrs pipeline)"] = engine(
+                sel, "zarr", pipeline="zarrs.ZarrsCodecPipeline"
+            )
+        except ImportError as e:
+            log(f"  zarrs pipeline skipped: {e}")
+        tables.append(
+            table(
+                f"open + isel + load, {title} of a {n}x{n} float32 variable (256x256 chunks, "
+                "zstd 1, v3)",
+                rounds(entries, repeat),
+                ds.isel(sel).nbytes,
+                "engine=zarrbridge (read_orthogonal / read_vectorized)",
+            )
+        )
+    return tables
+
+
 # --- dask reduction ---------------------------------------------------------------------------
 
 
@@ -390,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--cases", default="open-load,zarrstore,region,dask")
+    p.add_argument("--cases", default="open-load,zarrstore,region,fancy,dask")
     p.add_argument("--json")
     p.add_argument("--md")
     args = p.parse_args(argv)
@@ -407,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
         if "region" in cases:
             log("case region")
             tables.append(case_region(work, args.repeat, args.quick))
+        if "fancy" in cases:
+            log("case fancy")
+            tables.extend(case_fancy(work, args.repeat, args.quick))
         if "dask" in cases:
             log("case dask")
             tables.append(case_dask(work, args.repeat, args.quick))
