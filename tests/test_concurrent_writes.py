@@ -59,15 +59,20 @@ def async_writers(array: zb.Array) -> None:
     asyncio.run(main())
 
 
-def thread_writers(array: zb.Array) -> None:
+def in_threads(write: Callable[[int], None]) -> None:
+    """``write(i)`` for every row, each from its own thread, started together."""
     start = threading.Barrier(ROWS)
 
-    def write(i: int) -> None:
+    def run(i: int) -> None:
         start.wait()
-        zbs.write_region(array, (slice(i, i + 1), slice(None)), row(i))
+        write(i)
 
     with ThreadPoolExecutor(ROWS) as pool:
-        list(pool.map(write, range(ROWS)))
+        list(pool.map(run, range(ROWS)))
+
+
+def thread_writers(array: zb.Array) -> None:
+    in_threads(lambda i: zbs.write_region(array, (slice(i, i + 1), slice(None)), row(i)))
 
 
 def mixed_writers(array: zb.Array) -> None:
@@ -260,17 +265,13 @@ def fancy_writers(array: zb.Array) -> None:
 
 
 def fancy_thread_writers(array: zb.Array) -> None:
-    start = threading.Barrier(ROWS)
-
     def write(i: int) -> None:
-        start.wait()
         if i % 2:
             array.oindex[[i], :] = row(i)
         else:
             array.vindex[np.full(COLS, i), np.arange(COLS)] = row(i)[0]
 
-    with ThreadPoolExecutor(ROWS) as pool:
-        list(pool.map(write, range(ROWS)))
+    in_threads(write)
 
 
 @pytest.mark.parametrize("writers", ["asyncio-gather", "16-threads"])
