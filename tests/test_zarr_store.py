@@ -106,6 +106,31 @@ async def test_zarr_store_reads_byte_ranges_zero_copy() -> None:
         assert part is not None and part.to_bytes() == expected
 
 
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_delete_dir_of_a_node_erases_it_and_nothing_beside_it(
+    tmp_path: Path, zarr_format: int
+) -> None:
+    store = ZarrStore(str(tmp_path))
+    root = zarr.open_group(store, mode="w", zarr_format=zarr_format)
+    for name in ("a", "a-b", "ab"):
+        arr = root.create_array(name, shape=(40, 40), chunks=(4, 4), dtype="int8")
+        arr[...] = 1
+    stray = "a/stray-key"  # below the node, but no part of it
+    sync(store.set(stray, cpu.Buffer.from_bytes(b"x")))
+    sync(store.delete_dir("a"))
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert not [k for k in left if k.startswith("a/")], left
+    assert not (tmp_path / "a").exists(), "the emptied directories of the node are left"
+
+    async def children() -> list[str]:
+        return [key async for key in store.list_dir("")]
+
+    listed = sync(children())
+    assert "a" not in listed and {"a-b", "ab"} <= set(listed), listed
+    for name in ("a-b", "ab"):
+        assert (zarr.open_array(store, path=name)[...] == 1).all()
+
+
 @pytest.mark.parametrize("kind", ["memory", "file"])
 async def test_ranges_past_the_end_of_a_value_give_no_bytes_as_in_zarr_python(
     kind: str, tmp_path: Path

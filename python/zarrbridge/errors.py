@@ -29,6 +29,7 @@ __all__ = [
     "ResourceError",
     "SelectionError",
     "StoreError",
+    "UnalignedWriteError",
     "UnsupportedError",
     "ZarrBridgeError",
 ]
@@ -92,6 +93,12 @@ class StoreError(ZarrBridgeError, OSError):
         if len(self.args) == 1:
             return str(self.args[0])
         return super().__str__()
+
+
+class UnalignedWriteError(InvalidDataError):
+    """Concurrent writes whose regions split a stored chunk (a shard, when sharded): two writers
+    of one chunk would each read, change and write it whole, and one change would be lost
+    (:func:`zarrbridge.dask.store_dask` without ``lock``)."""
 
 
 class ResourceError(ZarrBridgeError, MemoryError):

@@ -219,7 +219,7 @@ class Store(RawIO):
                 "exists only inside one process; use a file:// or object-store URL to share "
                 "data with other processes"
             )
-        return (Store.from_declaration, (declaration,))
+        return (_unpickle, (declaration,))
 
     # Immutable: copies are the same object (and copying never goes through pickling, which a
     # memory store refuses).
@@ -234,6 +234,28 @@ class Store(RawIO):
 
     def __delattr__(self, name: str) -> NoReturn:
         raise AttributeError(f"{type(self).__name__} is immutable")
+
+
+# Stores unpickled in this process, by canonical declaration: every task a dask worker runs
+# (and every handle it unpickles) shares one store, so one connection pool per worker process
+# rather than one per task. Forgotten in a forked child, whose runtime starts afresh.
+_UNPICKLED: dict[str, Store] = {}
+_UNPICKLED_MAX = 64
+
+
+def _unpickle(declaration: dict[str, Any]) -> Store:
+    key = json.dumps(declaration, sort_keys=True, separators=(",", ":"))
+    store = _UNPICKLED.get(key)
+    if store is None:
+        store = Store.from_declaration(declaration)
+        if len(_UNPICKLED) >= _UNPICKLED_MAX:
+            _UNPICKLED.pop(next(iter(_UNPICKLED)))
+        _UNPICKLED[key] = store
+    return store
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_UNPICKLED.clear)
 
 
 def _label(obj: Any) -> str:
