@@ -128,6 +128,12 @@ impl PyArrayHandle {
         self.inner.write_empty_chunks()
     }
 
+    fn chunk_key(&self, coords: Vec<u64>) -> PyResult<String> {
+        self.inner
+            .chunk_key(&coords)
+            .map_err(crate::errors::to_pyerr)
+    }
+
     fn with_write_empty_chunks(&self, flag: bool) -> Self {
         Self {
             inner: self.inner.with_write_empty_chunks(flag),
