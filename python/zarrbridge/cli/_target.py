@@ -46,14 +46,14 @@ def parse_target(text: str, *, selection: bool = False) -> Target:
         >>> parse_target("data.zarr#t[0:2, ::3]", selection=True).selection
         (slice(0, 2, None), slice(None, None, 3))
     """
-    sel: Selection | None = None
-    if selection and text.endswith("]") and "[" in text:
-        start = text.rindex("[")
-        sel = parse_selection(text[start:])
-        text = text[:start]
     url, _, path = text.partition("#")
     if not url:
         raise ValueError(f"no store URL in {text!r}")
+    sel: Selection | None = None
+    if selection and "[" in path:
+        start = path.index("[")
+        sel = parse_selection(path[start:])
+        path = path[:start]
     return Target(url, path.strip("/"), sel)
 
 
