@@ -1,4 +1,4 @@
-"""Typed stub of the native extension ``zarrbridge._native`` (see docs/API.md).
+"""Typed stub of the native extension ``zarrbridge._native`` (see docs/dev/native-contract.md).
 
 Only the Python package uses this module. Every I/O function takes a trailing ``callback``:
 with ``callback=None`` it runs to completion with the GIL released and returns its result;
