@@ -74,7 +74,9 @@ def main() -> int:
     broken, internal, external = broken_links(site)
     for line in broken:
         print(line)
-    print(f"{internal} internal links checked, {len(broken)} broken; {external} external not fetched")
+    print(
+        f"{internal} internal links checked, {len(broken)} broken; {external} external not fetched"
+    )
     return 1 if broken else 0
 
 

@@ -26,8 +26,14 @@ def dataset(tmp_path: Path) -> Path:
     root = tmp_path / "data.zarr"
     g = zarr.open_group(zarr.storage.LocalStore(root), mode="w")
     t = g.create_array(
-        "temps", shape=(6, 8), chunks=(3, 4), dtype="float32", compressors=ZstdCodec(level=3),
-        attributes={"units": "K"}, dimension_names=("y", "x"), fill_value=-1.0,
+        "temps",
+        shape=(6, 8),
+        chunks=(3, 4),
+        dtype="float32",
+        compressors=ZstdCodec(level=3),
+        attributes={"units": "K"},
+        dimension_names=("y", "x"),
+        fill_value=-1.0,
     )
     t[:] = np.arange(48, dtype="float32").reshape(6, 8)
     s = g.create_array("sharded", shape=(8, 8), chunks=(2, 2), shards=(4, 4), dtype="uint8")
@@ -133,7 +139,11 @@ def test_info_tree_and_cat_on_s3_with_options(s3_server: S3Server) -> None:
     options = s3_args(s3_server)
     facts = json.loads(run("info", f"{url}#g/a", "--json", *options).stdout)
     assert facts["chunks_stored"] == 2 and facts["shape"] == [3, 3]
-    assert run("tree", url, *options).stdout.splitlines()[-1].endswith("a  float64 (3, 3) chunks (2, 2)")
+    assert (
+        run("tree", url, *options)
+        .stdout.splitlines()[-1]
+        .endswith("a  float64 (3, 3) chunks (2, 2)")
+    )
     assert run("cat", f"{url}#g/a[1]", *options).stdout == f"{np.eye(3)[1]}\n"
 
 
@@ -185,13 +195,20 @@ def test_credentials_never_reach_the_error_output(hostile_server: str) -> None:
     secret_token = "TOKEN-SECRET-0123456789"
     for verbose in ([], ["-v"]):
         done = run(
-            "info", "s3://bucket/data",
-            "--option", f"endpoint={hostile_server}",
-            "--option", f"access_key_id={ACCESS_KEY}",
-            "--option", f"secret_access_key={SECRET_KEY}",
-            "--option", f"token={secret_token}",
-            "--client-option", "allow_http=true",
-            "--retry", "max_retries=0",
+            "info",
+            "s3://bucket/data",
+            "--option",
+            f"endpoint={hostile_server}",
+            "--option",
+            f"access_key_id={ACCESS_KEY}",
+            "--option",
+            f"secret_access_key={SECRET_KEY}",
+            "--option",
+            f"token={secret_token}",
+            "--client-option",
+            "allow_http=true",
+            "--retry",
+            "max_retries=0",
             *verbose,
         )
         assert done.returncode == 12, done.stderr

@@ -20,25 +20,56 @@ from numcodecs import Zlib, Zstd
 from zarr.codecs import ZstdCodec
 
 CASES: dict[str, dict[str, Any]] = {
-    "int64": {"shape": (4, 4), "chunks": (2, 2), "dtype": "<i8", "order": "F",
-              "compressors": Zlib(level=6), "zarr_format": 2},
-    "int32": {"shape": (30, 20, 10), "chunks": (10, 10, 5), "dtype": "<i4",
-              "compressors": None, "zarr_format": 2},
-    "float32": {"shape": (30, 20, 10), "chunks": (10, 10, 5), "dtype": "<f4",
-                "compressors": None, "zarr_format": 2},
-    "float64": {"shape": (30, 20, 10), "chunks": (10, 10, 5), "dtype": "<f8",
-                "compressors": None, "zarr_format": 2},
-    "bool": {"shape": (2, 2), "chunks": (2, 2), "dtype": "|b1",
-             "compressors": Zstd(level=0), "zarr_format": 2},
-    "int32_v3": {"shape": (2, 2), "chunks": (2, 2), "dtype": "int32",
-                 "compressors": ZstdCodec(level=0), "zarr_format": 3},
+    "int64": {
+        "shape": (4, 4),
+        "chunks": (2, 2),
+        "dtype": "<i8",
+        "order": "F",
+        "compressors": Zlib(level=6),
+        "zarr_format": 2,
+    },
+    "int32": {
+        "shape": (30, 20, 10),
+        "chunks": (10, 10, 5),
+        "dtype": "<i4",
+        "compressors": None,
+        "zarr_format": 2,
+    },
+    "float32": {
+        "shape": (30, 20, 10),
+        "chunks": (10, 10, 5),
+        "dtype": "<f4",
+        "compressors": None,
+        "zarr_format": 2,
+    },
+    "float64": {
+        "shape": (30, 20, 10),
+        "chunks": (10, 10, 5),
+        "dtype": "<f8",
+        "compressors": None,
+        "zarr_format": 2,
+    },
+    "bool": {
+        "shape": (2, 2),
+        "chunks": (2, 2),
+        "dtype": "|b1",
+        "compressors": Zstd(level=0),
+        "zarr_format": 2,
+    },
+    "int32_v3": {
+        "shape": (2, 2),
+        "chunks": (2, 2),
+        "dtype": "int32",
+        "compressors": ZstdCodec(level=0),
+        "zarr_format": 3,
+    },
 }
 
 
 def printed_values(lines: list[str], dtype: np.dtype[Any]) -> np.ndarray:
     """The printed elements read back (floats in their shortest form, which must round-trip
     to the very value of their precision)."""
-    if dtype == bool:
+    if dtype.kind == "b":
         assert set(lines) <= {"true", "false"}, lines
         return np.array([line == "true" for line in lines])
     if dtype.kind == "f":
@@ -54,11 +85,13 @@ def conformance_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         spec = dict(spec)
         order = spec.pop("order", None)
         z = zarr.create_array(
-            zarr.storage.LocalStore(root / f"{name}.zarr"), fill_value=0,
-            **({"order": order} if order else {}), **spec,
+            zarr.storage.LocalStore(root / f"{name}.zarr"),
+            fill_value=0,
+            **({"order": order} if order else {}),
+            **spec,
         )
         dtype = np.dtype(spec["dtype"])
-        if dtype == bool:
+        if dtype.kind == "b":
             z[:] = np.array([[True, False], [False, True]])
         elif dtype.kind == "f":
             z[:25] = rng.normal(size=(25, *spec["shape"][1:])).astype(dtype)  # an edge unwritten
@@ -87,7 +120,10 @@ def test_the_conformance_contract_reads_each_array(
 
 def test_a_path_without_an_array_fails_the_contract(tmp_path: Path) -> None:
     done = subprocess.run(
-        [script(), f"--array_path={tmp_path}"], capture_output=True, text=True, timeout=60,
+        [script(), f"--array_path={tmp_path}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=env(),
     )
     assert done.returncode == 3 and done.stdout == ""

@@ -32,12 +32,15 @@ def source(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
         "grp/b": rng.integers(0, 1000, (50,), dtype="int64"),
         "grp/c": (rng.random((16, 16)) * 10).astype("uint16"),
     }
-    g.create_array("a", shape=(20, 30), chunks=(8, 8), dtype="float32",
-                   compressors=ZstdCodec(level=2))[:] = data["a"]
-    g.create_array("grp/b", shape=(50,), chunks=(7,), dtype="int64",
-                   compressors=BloscCodec(cname="lz4"))[:] = data["grp/b"]
-    g.create_array("grp/c", shape=(16, 16), chunks=(4, 4), shards=(8, 8),
-                   dtype="uint16")[:] = data["grp/c"]
+    g.create_array(
+        "a", shape=(20, 30), chunks=(8, 8), dtype="float32", compressors=ZstdCodec(level=2)
+    )[:] = data["a"]
+    g.create_array(
+        "grp/b", shape=(50,), chunks=(7,), dtype="int64", compressors=BloscCodec(cname="lz4")
+    )[:] = data["grp/b"]
+    g.create_array("grp/c", shape=(16, 16), chunks=(4, 4), shards=(8, 8), dtype="uint16")[:] = data[
+        "grp/c"
+    ]
     return root, data
 
 
@@ -67,8 +70,15 @@ def test_cp_re_encodes_when_asked(
     root, data = source
     dest = tmp_path / "dest.zarr"
     done = run(
-        "cp", f"{root}#a", str(dest), "--chunks", "10,10", "--shards", "20,30",
-        "--codecs", "gzip:level=5",
+        "cp",
+        f"{root}#a",
+        str(dest),
+        "--chunks",
+        "10,10",
+        "--shards",
+        "20,30",
+        "--codecs",
+        "gzip:level=5",
     )
     assert done.returncode == 0, done.stderr
     z = zarr.open_array(zarr.storage.LocalStore(dest), mode="r")

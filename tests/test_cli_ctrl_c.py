@@ -24,7 +24,11 @@ CHUNKS = 400
 def slow_source(s3_server: S3Server) -> tuple[str, np.ndarray, zb.Store]:
     data = np.random.default_rng(0).random((CHUNKS, 1024), dtype="float32")
     staging = zbs.create_array(
-        "memory://cli-ctrl-c", "a", shape=data.shape, dtype="float32", chunks=(1, 1024),
+        "memory://cli-ctrl-c",
+        "a",
+        shape=data.shape,
+        dtype="float32",
+        chunks=(1, 1024),
         overwrite=True,
     )
     staging[:] = data
@@ -50,7 +54,10 @@ def test_ctrl_c_during_cp_exits_130_within_200ms_leaving_whole_chunks(
     with CountingProxy(host, int(port), delay=0.1) as proxy:
         args = ["cp", f"{url}#a", str(dest), *s3_args(s3_server, proxy.endpoint)]
         child = subprocess.Popen(
-            [script(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [script(), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env=env(),
         )
         try:

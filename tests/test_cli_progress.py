@@ -36,7 +36,11 @@ BAR = re.compile(
 def slow_url(s3_server: S3Server) -> Iterator[tuple[str, list[str], np.ndarray]]:
     data = np.arange(CHUNKS * 256, dtype="int32").reshape(CHUNKS, 256)
     staging = zbs.create_array(
-        "memory://cli-progress", "a", shape=data.shape, dtype="int32", chunks=(1, 256),
+        "memory://cli-progress",
+        "a",
+        shape=data.shape,
+        dtype="int32",
+        chunks=(1, 256),
         overwrite=True,
     )
     staging[:] = data

@@ -69,7 +69,9 @@ def test_the_python_blocks_of_a_page_run(
 
 
 def test_the_user_pages_have_examples_to_run() -> None:
-    runnable = {p.name: sum(1 for s, _ in BLOCK.findall(p.read_text()) if not s) for p in USER_PAGES}
+    runnable = {
+        p.name: sum(1 for s, _ in BLOCK.findall(p.read_text()) if not s) for p in USER_PAGES
+    }
     for name in ("quickstart.md", "async.md", "stores.md", "protocols.md", "xarray-dask.md"):
         assert runnable[name] >= 1, f"{name} has no python block that runs"
 

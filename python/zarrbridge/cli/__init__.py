@@ -68,9 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("-v", "--verbose", action="store_true", help="show an error's causes")
     long_running = argparse.ArgumentParser(add_help=False)
-    long_running.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress display"
-    )
+    long_running.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     long_running.add_argument(
         "--progress-interval",
         type=float,
@@ -86,9 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
-    parser.add_argument(
-        "--array_path", metavar="PATH", help="conformance-runner mode (see below)"
-    )
+    parser.add_argument("--array_path", metavar="PATH", help="conformance-runner mode (see below)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     info = commands.add_parser("info", parents=[common], help="one node's metadata")

@@ -42,8 +42,8 @@ def human_seconds(s: float) -> str:
         >>> human_seconds(75), human_seconds(3725)
         ('1:15', '1:02:05')
     """
-    s = int(round(s))
-    h, rest = divmod(s, 3600)
+    whole = round(s)
+    h, rest = divmod(whole, 3600)
     m, sec = divmod(rest, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from types import EllipsisType
 from typing import Any
 
 from zarrbridge import Store
@@ -21,7 +22,7 @@ __all__ = ["StoreOptions", "Target", "parse_selection", "parse_target"]
 # Stores that take no options: the others are object stores.
 _LOCAL_SCHEMES = ("file://", "memory://")
 
-Selection = tuple[int | slice | type[Ellipsis], ...]
+Selection = tuple[int | slice | EllipsisType, ...]
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _int(node: ast.expr | None, text: str) -> int | None:
     raise ValueError(f"a selection holds integers, slices and ..., not {text!r}")
 
 
-def _item(node: ast.expr, text: str) -> int | slice | type[Ellipsis]:
+def _item(node: ast.expr, text: str) -> int | slice | EllipsisType:
     if isinstance(node, ast.Slice):
         return slice(_int(node.lower, text), _int(node.upper, text), _int(node.step, text))
     if isinstance(node, ast.Constant) and node.value is Ellipsis:

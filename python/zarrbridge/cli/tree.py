@@ -35,11 +35,15 @@ def lines(node: Array | Group, *, ascii_only: bool = False, depth: int | None = 
         /
         └── t  int16 (4,) chunks (2,)
     """
-    branch, last, pipe, gap = ("|-- ", "`-- ", "|   ", "    ") if ascii_only else (
-        "├── ",
-        "└── ",
-        "│   ",
-        "    ",
+    branch, last, pipe, gap = (
+        ("|-- ", "`-- ", "|   ", "    ")
+        if ascii_only
+        else (
+            "├── ",
+            "└── ",
+            "│   ",
+            "    ",
+        )
     )
     out = [_label(node)]
 
