@@ -128,6 +128,7 @@ impl PyArrayHandle {
         self.inner.write_empty_chunks()
     }
 
+    #[allow(clippy::needless_pass_by_value)] // pyo3 extracts a list into a Vec
     fn chunk_key(&self, coords: Vec<u64>) -> PyResult<String> {
         self.inner
             .chunk_key(&coords)
