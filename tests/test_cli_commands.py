@@ -5,7 +5,10 @@ they print is checked against zarr-python's view of the same data."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +16,7 @@ import pytest
 import zarr
 import zarrbridge as zb
 from cli import run, s3_args
-from servers import ACCESS_KEY, SECRET_KEY, S3Server
+from servers import ACCESS_KEY, SECRET_KEY, S3Server, _EchoingHandler
 from zarr.codecs import ZstdCodec
 from zarrbridge import sync as zbs
 from zarrbridge.cli import main
@@ -188,6 +191,20 @@ def test_verbose_shows_the_chain_of_causes(dataset: Path) -> None:
     assert len(quiet.stderr.splitlines()) == 1
     causes = verbose.stderr.splitlines()[1:]
     assert causes and all(line.startswith("  caused by ") for line in causes), verbose.stderr
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[str]:
+    """servers.py's hostile server, for this test only (no thread outlives it)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def test_credentials_never_reach_the_error_output(hostile_server: str) -> None:
