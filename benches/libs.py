@@ -603,6 +603,88 @@ class TensorStore(Lib):
         return await h[spec.chunk_slices(coords)].read()
 
 
+# --- zarrista --------------------------------------------------------------------------------
+
+
+class Zarrista(Lib):
+    """zarrista (PyPI, zarrs bound to Python): the sync ``Array`` over its ``FilesystemStore``
+    for whole reads and writes and single chunks; the ``AsyncArray`` over an obstore
+    ``LocalStore`` for the async calls (obstore stores are its async stores). Results are
+    zarrista tensors, viewed by numpy (``np.asarray``) as the other libraries' arrays are.
+    Local files only, here."""
+
+    key = "zarrista"
+    label = "zarrista"
+
+    def unavailable(self) -> str | None:
+        try:
+            import zarrista  # noqa: F401
+        except ImportError as e:
+            return f"cannot import zarrista: {e}"
+        return None
+
+    def versions(self) -> dict[str, str]:
+        return {"zarrista": _version("zarrista")}
+
+    def store_for(self, loc: Location) -> Any:
+        import zarrista.store
+
+        if loc.kind == "file":
+            return zarrista.store.FilesystemStore(loc.path)
+        raise Unsupported(f"zarrista: {loc.kind} locations not wired up here")
+
+    def _async_store(self, loc: Location) -> Any:
+        import obstore.store
+
+        return obstore.store.LocalStore(loc.path)
+
+    def create(self, loc: Location, spec: ArraySpec) -> Any:
+        import zarrista
+
+        os.makedirs(loc.path, exist_ok=True)
+        array = zarrista.Array.from_metadata(spec.zarr_json(), self.store_for(loc), "/")
+        array.store_metadata()
+        return self.open(loc)
+
+    def open(self, loc: Location) -> Any:
+        import zarrista
+
+        # Both kinds, opened here (untimed): the sync Array for whole reads and writes and
+        # single chunks, the AsyncArray for the async calls.
+        async def open_async() -> Any:
+            return await zarrista.AsyncArray.open(self._async_store(loc), "/")
+
+        return _ZarristaHandle(
+            zarrista.Array.open(self.store_for(loc), "/"), asyncio.run(open_async())
+        )
+
+    def write(self, h: Any, data: np.ndarray) -> None:
+        h.array.store_array_subset(h.array.subset_all, data)
+
+    def read(self, h: Any) -> np.ndarray:
+        return np.asarray(h.array.retrieve_array_subset(h.array.subset_all))
+
+    async def write_async(self, h: Any, data: np.ndarray) -> None:
+        await h.async_array.store_array_subset(h.async_array.subset_all, data)
+
+    async def read_async(self, h: Any) -> np.ndarray:
+        return np.asarray(await h.async_array.retrieve_array_subset(h.async_array.subset_all))
+
+    def read_chunk(self, h: Any, coords: tuple[int, ...], spec: ArraySpec) -> np.ndarray:
+        return np.asarray(h.array.retrieve_chunk(list(coords)))
+
+    async def read_chunk_async(
+        self, h: Any, coords: tuple[int, ...], spec: ArraySpec
+    ) -> np.ndarray:
+        return np.asarray(await h.async_array.retrieve_chunk(list(coords)))
+
+
+@dataclasses.dataclass(frozen=True)
+class _ZarristaHandle:
+    array: Any
+    async_array: Any
+
+
 # --- newest zarr-python, fused pipeline (Python >= 3.12; runs in a child, see remote.py) --------
 
 
@@ -638,6 +720,7 @@ def all_libs(local_only: bool = False) -> list[Lib]:
         ZarrPython(),
         ZarrPythonZarrs(),
         TensorStore(),
+        Zarrista(),
     ]
     if local_only:
         libs.append(ZarrPythonFused())

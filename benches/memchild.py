@@ -1,4 +1,5 @@
-"""Case (f) child: read one array whole with one library in a fresh process; print peak RSS.
+"""Cases (f) and (g) child: read one array whole with one library in a fresh process; print
+peak RSS and the read's time.
 
     python benches/memchild.py --lib zarrbridge --mode sync --path DIR --spec JSON --threads N
 
@@ -9,7 +10,9 @@ Prints one JSON line, all in bytes:
   the current RSS just before the read through ``/proc/self/clear_refs``);
 * ``peak_process``: the process's high-water mark since it started (imports included);
 * ``ru_maxrss``: ``getrusage``'s figure, for reference only — Linux carries it over from the
-  parent across fork+exec, so a child of a big benchmark process reports the parent's size.
+  parent across fork+exec, so a child of a big benchmark process reports the parent's size;
+
+and ``seconds``, the read's wall time (the first read of this process: case (g)).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import resource
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -74,7 +78,9 @@ def main() -> int:
 
         before = status()
         reset = reset_peak()
+        t0 = time.perf_counter()
         out = ref_read(args.path, spec, args.threads)
+        seconds = time.perf_counter() - t0
     else:
         lib = {x.key: x for x in all_libs(local_only=True)}[args.lib]
         with lib.context():
@@ -83,7 +89,9 @@ def main() -> int:
                 loop = asyncio.new_event_loop()
             before = status()
             reset = reset_peak()
+            t0 = time.perf_counter()
             out = lib.read(h) if args.mode == "sync" else loop.run_until_complete(lib.read_async(h))
+            seconds = time.perf_counter() - t0
     after = status()
     assert out.shape == spec.shape, out.shape
     print(
@@ -95,6 +103,7 @@ def main() -> int:
                 "peak_reset": reset,
                 "ru_maxrss": maxrss(),
                 "nbytes": int(out.nbytes),
+                "seconds": seconds,
             }
         )
     )

@@ -4,7 +4,8 @@
     python benches/profile.py SCENARIO [--seconds S] [--n 512] [--workdir DIR]
 
 Scenarios: a-read-sync, a-read-async, a-write-sync, a-write-async, b-read-sync,
-b-write-sync, c-sync, c-async. Examples:
+b-write-sync, c-sync, c-async, d-gather (every chunk of (a) read with one ``read_chunk`` per
+chunk under ``asyncio.gather``). Examples:
 
     perf record -F 2000 -g -o perf.data python benches/profile.py a-read-sync --seconds 20
     perf report -i perf.data --no-children --sort comm,dso,sym
@@ -51,6 +52,8 @@ def main() -> int:
         n = args.n
         shape, dtype, bits = (n, n, n), "uint16", 10
         chunks, shards = ((32,) * 3, (128,) * 3) if case.startswith("b") else ((64,) * 3, None)
+    if case == "d":
+        case, mode = "a", "gather"
     data = rng.integers(0, 2**bits, size=shape, dtype=dtype)
     path = os.path.join(work, case)
     kw = {"shape": shape, "dtype": dtype, "chunks": chunks, "shards": shards}
@@ -60,7 +63,13 @@ def main() -> int:
     loop = asyncio.new_event_loop()
 
     def once() -> None:
-        if case.endswith("read"):
+        if mode == "gather":
+
+            async def gather() -> None:
+                await asyncio.gather(*(zb.read_chunk(arr, c) for c in coords))
+
+            loop.run_until_complete(gather())
+        elif case.endswith("read"):
             if mode == "sync":
                 zb.sync.read_region(arr)
             else:

@@ -121,11 +121,26 @@ def ensure_env(log: Any = print) -> tuple[str | None, str]:
 class RemoteLib(Lib):
     """The parent's handle on a library adapter living in the child interpreter."""
 
-    def __init__(self, key: str, python: str | None, reason: str | None) -> None:
+    def __init__(
+        self,
+        key: str,
+        python: str | None,
+        reason: str | None,
+        *,
+        child_key: str | None = None,
+        env: dict[str, str] | None = None,
+        tag: str = "fused child",
+    ) -> None:
+        """``child_key``: the adapter the child runs (default ``key``); ``env``: added to the
+        child's environment (e.g. ``PYTHONPATH`` of another zarrbridge build); ``tag`` names
+        the child in labels and versions."""
         self.key = key
         self.label = key
         self.python = python
         self.reason = reason
+        self.child_key = child_key or key
+        self.env = env
+        self.tag = tag
         self.proc: subprocess.Popen[str] | None = None
         self.info: dict[str, Any] = {}
         if python and not reason:
@@ -134,7 +149,8 @@ class RemoteLib(Lib):
     def _start(self) -> None:
         assert self.python
         self.proc = subprocess.Popen(
-            [self.python, os.path.abspath(__file__), self.key],
+            [self.python, os.path.abspath(__file__), self.child_key],
+            env={**os.environ, **self.env} if self.env else None,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -147,6 +163,8 @@ class RemoteLib(Lib):
             self.close()
             return
         self.label = self.info.get("label", self.key)
+        if self.child_key != self.key:
+            self.label = f"{self.label} ({self.tag})"
         if self.info.get("unavailable"):
             self.reason = self.info["unavailable"]
 
@@ -172,7 +190,7 @@ class RemoteLib(Lib):
         return self.reason
 
     def versions(self) -> dict[str, str]:
-        return {f"{k} [fused child]": v for k, v in self.info.get("versions", {}).items()}
+        return {f"{k} [{self.tag}]": v for k, v in self.info.get("versions", {}).items()}
 
     def close(self) -> None:
         if self.proc is not None:
@@ -218,7 +236,7 @@ def _child(key: str) -> int:
                 versions = {} if reason else lib.versions()
                 versions["python (child)"] = platform.python_version()
                 label = lib.label
-                if not reason:
+                if not reason and key == "zarr-fused":
                     import zarr
 
                     label = (

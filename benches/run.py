@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """zarrbridge vs zarr-python, zarr-python + zarrs pipeline and tensorstore, in one run.
 
-    python benches/run.py [--quick] [--cases a,a2,b,c,d,e,f] [--repeat N] [--json out.json]
+    python benches/run.py [--quick] [--cases a,a2,b,c,d,e,f,g,s] [--repeat N] [--json out.json]
                           [--md out.md] [--libs zarrbridge,tensorstore,...] [--cold]
-                          [--s3-server auto|s3s-fs|moto] [--e-size N]
+                          [--s3-server auto|s3s-fs|moto] [--e-size N] [--first-n 20]
 
 Every case runs every library in this process, interleaved round-robin (warm-up of each, then
 run 1 of each, run 2 of each, ...) so that drift on a shared machine hits all libraries alike;
-case (f) (peak memory) runs each library in a fresh subprocess. See benches/README.md.
+cases (f) (peak memory) and (g) (first read, p10/p50/p90) run each library in fresh
+subprocesses. See benches/README.md.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ from remote import RemoteLib, ensure_env  # noqa: E402
 from report import Row, Table, Target, fmt_targets  # noqa: E402
 from reps import OPS, check_chunks, check_equal  # noqa: E402
 
-ALL_CASES = ["a", "a2", "b", "c", "d", "e", "f"]
+ALL_CASES = ["a", "a2", "b", "c", "d", "e", "f", "g", "s"]
+BASELINE = "zarrbridge-baseline"  # --baseline: another zarrbridge build, run in a child
+OURS = ["zarrbridge", BASELINE]
 Rep = Callable[[bool], float]  # one timed run; the flag asks it to check its result too
 
 
@@ -333,11 +336,11 @@ def bound_rows(
 # --- cases (a), (a2), (b) ------------------------------------------------------------------------
 
 
-OTHERS = ["zarr", "zarr-zarrs", "zarr-fused", "tensorstore"]
+OTHERS = ["zarr", "zarr-zarrs", "zarr-fused", "tensorstore", "zarrista"]
 
 
 def case_array(ctx: Ctx, key: str, spec: ArraySpec, data: np.ndarray, data_key: str) -> None:
-    libs = lib_modes(ctx, ["zarrbridge"], ("sync", "async")) + lib_modes(ctx, OTHERS, ("sync",))
+    libs = lib_modes(ctx, OURS, ("sync", "async")) + lib_modes(ctx, OTHERS, ("sync",))
     ref_loc = ctx.dataset(key, spec, data)
     chunks = chunk_objects(ref_loc.path, spec)
     stored = sum(len(c) for c in chunks)
@@ -474,7 +477,7 @@ def case_c(ctx: Ctx) -> None:
     loc = ctx.dataset("c", spec, data)
     coords = spec.chunk_coords()
     assert len(coords) == 2000
-    keys = ["zarrbridge", "zarrbridge-region", *OTHERS]
+    keys = ["zarrbridge", BASELINE, "zarrbridge-region", *OTHERS]
     for mode in ("sync", "async"):
         entries: list[tuple[Row, Rep]] = [
             (
@@ -521,7 +524,7 @@ def case_d(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
     coords = spec.chunk_coords()
     chunks = chunk_objects(loc.path, spec)
     entries: list[tuple[Row, Rep]] = []
-    for lib, mode in lib_modes(ctx, ["zarrbridge", "zarrbridge-batched", *OTHERS], ("async",)):
+    for lib, mode in lib_modes(ctx, [*OURS, "zarrbridge-batched", *OTHERS], ("async",)):
         row = lib_row(lib, mode, nbytes=spec.nbytes)
         if lib.key != "zarrbridge-batched":
             row.label = f"{lib.label} asyncio.gather of {len(coords)} reads"
@@ -815,48 +818,83 @@ def e_notes(
 # --- case (f) ------------------------------------------------------------------------------------
 
 
+def fresh_read(
+    ctx: Ctx, run: FreshRun, loc: Location, spec: ArraySpec
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Read (a) whole once in a fresh process (``memchild.py``): its figures, or an error."""
+    proc = subprocess.run(
+        [
+            run.python,
+            os.path.join(HERE, "memchild.py"),
+            "--lib",
+            run.child_key,
+            "--mode",
+            run.mode,
+            "--path",
+            loc.path,
+            "--threads",
+            str(ctx.threads),
+            "--spec",
+            json.dumps(dataclasses.asdict(spec)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **run.env} if run.env else None,
+    )
+    if proc.returncode != 0:
+        return None, (proc.stderr.strip().splitlines() or ["?"])[-1]
+    sample: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return sample, None
+
+
+@dataclasses.dataclass(frozen=True)
+class FreshRun:
+    """One library in fresh processes (cases f, g): its adapter key there, how to start it."""
+
+    key: str
+    child_key: str
+    mode: str
+    label: str
+    python: str
+    env: dict[str, str] | None = None
+
+
+def fresh_runs(ctx: Ctx) -> list[FreshRun]:
+    runs = []
+    for lib, mode in lib_modes(ctx, OURS, ("sync", "async")) + lib_modes(ctx, OTHERS, ("sync",)):
+        if lib.unavailable():
+            continue
+        remote = isinstance(lib, RemoteLib)
+        runs.append(
+            FreshRun(
+                lib.key,
+                lib.child_key if remote else lib.key,
+                mode,
+                f"{lib.label} {mode}",
+                (lib.python or sys.executable) if remote else sys.executable,
+                lib.env if remote else None,
+            )
+        )
+    label = f"Python loop, {ctx.threads} threads"
+    runs.append(FreshRun("reference", "reference", "sync", label, sys.executable))
+    return runs
+
+
 def case_f(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
     loc = ctx.dataset("a", spec, data)
-    runs: list[tuple[str, str, str, str]] = [
-        (
-            lib.key,
-            mode,
-            f"{lib.label} {mode}",
-            (lib.python or sys.executable) if isinstance(lib, RemoteLib) else sys.executable,
-        )
-        for lib, mode in lib_modes(ctx, ["zarrbridge"], ("sync", "async"))
-        + lib_modes(ctx, OTHERS, ("sync",))
-        if not lib.unavailable()
-    ] + [("reference", "sync", f"Python loop, {ctx.threads} threads", sys.executable)]
+    runs = fresh_runs(ctx)
     results = []
     log("[f] peak RSS of reading (a) whole, one fresh process per library")
-    for key, mode, label, python in runs:
+    for run in runs:
+        key, mode, label = run.key, run.mode, run.label
         samples = []
         err = None
         for _ in range(max(1, min(ctx.args.repeat, 3))):
-            proc = subprocess.run(
-                [
-                    python,
-                    os.path.join(HERE, "memchild.py"),
-                    "--lib",
-                    key,
-                    "--mode",
-                    mode,
-                    "--path",
-                    loc.path,
-                    "--threads",
-                    str(ctx.threads),
-                    "--spec",
-                    json.dumps(dataclasses.asdict(spec)),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            if proc.returncode != 0:
-                err = (proc.stderr.strip().splitlines() or ["?"])[-1]
+            sample, err = fresh_read(ctx, run, loc, spec)
+            if sample is None:
                 break
-            samples.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            samples.append(sample)
         if err or not samples:
             results.append({"key": key, "mode": mode, "label": label, "error": err})
             log(f"  {label}: error {err}")
@@ -908,6 +946,70 @@ def case_f(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
     ]
     md = "\n".join(lines) + "\n"
     ctx.extra["f-markdown"] = md
+    print(md, flush=True)
+
+
+# --- case (g) ------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100), linear between order statistics."""
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def case_g(ctx: Ctx, spec: ArraySpec, data: np.ndarray) -> None:
+    """The first read of (a) in a fresh process, ``--first-n`` processes per library, the
+    libraries taking turns (round-robin), so drift hits all alike."""
+    loc = ctx.dataset("a", spec, data)
+    runs = fresh_runs(ctx)
+    seconds: dict[str, list[float]] = {f"{run.key}:{run.mode}": [] for run in runs}
+    errors: dict[str, str] = {}
+    log(f"[g] first read of (a) in a fresh process, {ctx.args.first_n} processes per library")
+    for i in range(ctx.args.first_n):
+        for run in runs:
+            k = f"{run.key}:{run.mode}"
+            if k in errors:
+                continue
+            sample, err = fresh_read(ctx, run, loc, spec)
+            if sample is None:
+                errors[k] = err or "?"
+                continue
+            seconds[k].append(sample["seconds"])
+        log(f"  round {i + 1}/{ctx.args.first_n} done")
+    results = []
+    lines = [
+        f"### g: first read of (a) whole in a fresh process ({ctx.args.first_n} processes per "
+        "library, round-robin)",
+        "",
+        "| library | p10 MB/s | p50 MB/s | p90 MB/s | p10 / p50 | min..max MB/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        k, label = f"{run.key}:{run.mode}", run.label
+        if k in errors:
+            results.append({"key": k, "label": label, "error": errors[k]})
+            lines.append(f"| {label} | error: {errors[k]} | | | | |")
+            continue
+        rates = [spec.nbytes / t / 1e6 for t in seconds[k]]
+        p10, p50, p90 = (percentile(rates, q) for q in (10, 50, 90))
+        results.append(
+            {"key": k, "label": label, "seconds": seconds[k], "p10": p10, "p50": p50, "p90": p90}
+        )
+        lines.append(
+            f"| {label} | {p10:.0f} | {p50:.0f} | {p90:.0f} | {p10 / p50:.2f} | "
+            f"{min(rates):.0f}..{max(rates):.0f} |"
+        )
+    lines += [
+        "",
+        "MB/s of the read alone (the process imports and opens the array first, untimed), "
+        "decimal, of the uncompressed array; percentiles over the processes.",
+    ]
+    ctx.extra["g"] = {"array_nbytes": spec.nbytes, "results": results}
+    md = "\n".join(lines) + "\n"
+    ctx.extra["g-markdown"] = md
     print(md, flush=True)
 
 
@@ -996,6 +1098,30 @@ def decode_floor(ctx: Ctx) -> Callable[[Table, float, Row], str]:
 DECODE_BOUND = "bound:zstd-decode-best"
 
 
+def ahead_of_peers(ctx: Ctx, case: str, table: str) -> None:
+    """zarrbridge's rows of ``table`` ahead of the fastest other library in it."""
+    t = find(ctx, table)
+    if t is None:
+        return
+    others = [
+        r for r in t.rows if r.ok and r.kind == "library" and not r.key.startswith("zarrbridge")
+    ]
+    if not others:
+        return
+    best = min(others, key=lambda r: r.median)
+    for r in t.rows:
+        if r.key in ("zarrbridge:sync", "zarrbridge:async"):
+            ratio_target(
+                ctx,
+                case,
+                table,
+                r.key,
+                best.key,
+                1.0,
+                f"{r.label} {table.split('-', 1)[1]} ahead of every peer (fastest: {best.label})",
+            )
+
+
 def compute_targets(ctx: Ctx) -> None:
     n = ctx.threads
     dec = DECODE_BOUND
@@ -1048,7 +1174,16 @@ def compute_targets(ctx: Ctx) -> None:
         ratio_target(
             ctx, "b", "b-read", key, "tensorstore:sync", 1.3, f"{name} read >= 1.3x tensorstore"
         )
-    for mode, limit in (("sync", 30.0), ("async", 60.0)):
+    for case, table in (
+        ("a", "a-read"),
+        ("a", "a-write"),
+        ("b", "b-read"),
+        ("b", "b-write"),
+        ("c", "c-sync"),
+        ("c", "c-async"),
+    ):
+        ahead_of_peers(ctx, case, table)
+    for mode, limit in (("sync", 20.0), ("async", 25.0)):
         t = find(ctx, f"c-{mode}")
         if t is None:
             continue
@@ -1108,6 +1243,33 @@ def compute_targets(ctx: Ctx) -> None:
                     f"({r['peak_rss_bytes'] / 2**20:.0f} MiB)",
                 )
             )
+    g = ctx.extra.get("g")
+    if g:
+        done = [r for r in g["results"] if not r.get("error")]
+        peers = [r for r in done if not r["key"].startswith("zarrbridge")]
+        for r in done:
+            if not r["key"].startswith("zarrbridge:"):
+                continue
+            ctx.targets.append(
+                Target(
+                    "g",
+                    f"{r['label']} first read p10 >= 0.8x its p50",
+                    r["p10"] >= 0.8 * r["p50"],
+                    f"p10 {r['p10']:.0f} MB/s, p50 {r['p50']:.0f} MB/s "
+                    f"({r['p10'] / r['p50']:.2f}x) over {len(r['seconds'])} processes",
+                )
+            )
+            if peers:
+                best = max(peers, key=lambda p: p["p50"])
+                ctx.targets.append(
+                    Target(
+                        "g",
+                        f"{r['label']} first read p50 ahead of every peer "
+                        f"(fastest: {best['label']})",
+                        r["p50"] >= best["p50"],
+                        f"{r['p50'] / best['p50']:.2f}x; {r['p50']:.0f} vs {best['p50']:.0f} MB/s",
+                    )
+                )
     for table, what in (("e-write", "write"), ("e-read", "read")):
         t = find(ctx, table)
         if t is None:
@@ -1233,6 +1395,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--no-fused", action="store_true", help="skip the newest zarr-python (Python 3.12 venv)"
     )
+    p.add_argument("--first-n", type=int, default=20, help="case (g): fresh processes per library")
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="DIR[:NAME]",
+        help="also run the zarrbridge in DIR (a checkout's python/ with its built extension) "
+        "as 'zarrbridge (NAME)', in a child process, in the same rounds (before/after tables)",
+    )
     args = p.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = set(cases) - set(ALL_CASES)
@@ -1249,6 +1419,16 @@ def main(argv: list[str] | None = None) -> int:
         fused = "not requested (--no-fused / --libs)"
     if wanted is not None:
         libs = {k: v for k, v in libs.items() if k in wanted}
+    if args.baseline:
+        where, _, name = args.baseline.partition(":")
+        libs[BASELINE] = RemoteLib(
+            BASELINE,
+            sys.executable,
+            None,
+            child_key="zarrbridge",
+            env={"PYTHONPATH": os.path.abspath(where)},
+            tag=name or where,
+        )
     threads = len(os.sched_getaffinity(0))
     pools = {1: Pool(1), threads: Pool(threads)}
     work = args.workdir or tempfile.mkdtemp(prefix="zarrbridge-bench-")
@@ -1292,7 +1472,7 @@ def main(argv: list[str] | None = None) -> int:
     n = 256 if args.quick else 512
     spec_a = ArraySpec((n, n, n), "uint16", (64, 64, 64))
     data_a = None
-    if {"a", "b", "d", "f"} & set(cases):
+    if {"a", "b", "d", "f", "g"} & set(cases):
         t0 = time.perf_counter()
         data_a = random_ish(spec_a.shape, "uint16", bits=10)
         log(f"random-ish data generated in {time.perf_counter() - t0:.1f} s")
@@ -1314,6 +1494,12 @@ def main(argv: list[str] | None = None) -> int:
         case_e(ctx, data_a)
     if "f" in cases:
         case_f(ctx, spec_a, data_a)
+    if "g" in cases:
+        case_g(ctx, spec_a, data_a)
+    if "s" in cases:
+        from strings import case_s
+
+        case_s(ctx, run_table)
     compute_targets(ctx)
     info["loadavg_end"] = os.getloadavg()
     info["elapsed_s"] = time.perf_counter() - t_start
@@ -1335,6 +1521,7 @@ def main(argv: list[str] | None = None) -> int:
                     "python312": fused,
                     "tables": {t.key: t.as_json() for t in ctx.tables},
                     "memory_f": ctx.extra.get("f"),
+                    "first_read_g": ctx.extra.get("g"),
                     "case_e": ctx.extra.get("e"),
                     "stored_bytes": {
                         k: v for k, v in ctx.extra.items() if k.endswith("stored-bytes")
@@ -1350,8 +1537,9 @@ def main(argv: list[str] | None = None) -> int:
         parts = ["\n".join(header), "", "## Results", ""]
         for t in ctx.tables:
             parts.append(t.markdown())
-        if "f-markdown" in ctx.extra:
-            parts.append(ctx.extra["f-markdown"])
+        for case in ("f", "g"):
+            if f"{case}-markdown" in ctx.extra:
+                parts.append(ctx.extra[f"{case}-markdown"])
         parts += [targets_md, footer, ""]
         with open(args.md, "w") as f:
             f.write("\n".join(parts))

@@ -1,6 +1,7 @@
 """Measure the async figures of issue 3, each case in a fresh Python process:
 
-- cancellation latency (p50/p99) of reads stalled on a FIFO, under asyncio and trio;
+- cancellation latency (p50/p99) of reads stalled on a server that accepts connections and
+  never answers (``tests/stalling.py``), under asyncio and trio;
 - peak threads, file descriptors and RSS while 10,000 ``read_chunk`` awaits run at once on a
   file store and on a memory store (asyncio).
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import json
 import os
 import resource
@@ -27,31 +27,15 @@ from pathlib import Path
 import numpy as np
 
 
-def release(fifo: Path, wait: float) -> None:
-    """Open the FIFO for writing until no reader has waited for ``wait`` s (reads see EOF)."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as exc:
-            if exc.errno != errno.ENXIO:
-                raise
-            time.sleep(0.001)
-            continue
-        os.close(fd)
-        deadline = time.monotonic() + wait
-
-
 def cancel_latency(backend: str, count: int) -> dict[str, float]:
     import anyio
     import zarrbridge as zb
-    from zarrbridge import sync as zbs
 
-    root = Path(tempfile.mkdtemp())
-    array = zbs.create_array(str(root), "a", shape=(4,), dtype="uint8")
-    fifo = root / "a" / "c" / "0"
-    fifo.parent.mkdir(parents=True)
-    os.mkfifo(fifo)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from stalling import StallingServer, stalled_array
+
+    server = StallingServer()
+    array = stalled_array(server.url)
 
     async def main() -> list[float]:
         latencies = []
@@ -62,7 +46,6 @@ def cancel_latency(backend: str, count: int) -> dict[str, float]:
                 start = time.perf_counter()
                 tg.cancel_scope.cancel()
             latencies.append(time.perf_counter() - start)
-            await anyio.to_thread.run_sync(release, fifo, 0.01)
         return latencies
 
     lat = anyio.run(main, backend=backend)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import zarr
 import zarrbridge as zb
-from cli import run, s3_args
+from cli import env, run, s3_args
 from servers import ACCESS_KEY, SECRET_KEY, S3Server, _EchoingHandler
 from zarr.codecs import ZstdCodec
 from zarrbridge import sync as zbs
@@ -176,6 +176,12 @@ def test_an_error_is_one_line_with_the_exit_code_of_its_class(
     assert done.stdout == ""
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"zarrbridge: {name}: "), done.stderr
+
+
+def test_a_read_over_the_memory_limit_exits_14(dataset: Path) -> None:
+    done = run("cat", f"{dataset}#temps", env=env(ZARRBRIDGE_MEMORY_LIMIT="64"))
+    assert done.returncode == 14, done.stderr
+    assert done.stderr.startswith("zarrbridge: ResourceError: ")
 
 
 def test_usage_errors_exit_2_and_no_command_prints_help() -> None:

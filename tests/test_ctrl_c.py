@@ -26,18 +26,21 @@ SETUP = {
         def next_call():
             assert zbs.read_region(a, (0, slice(0, 3))).tolist() == [0, 1, 2]
     """,
-    # A read that never ends: the chunk is a FIFO nobody writes.
-    "stalled-file": """
-        root = sys.argv[1]
-        a = zbs.create_array(root, "a", shape=(4,), dtype="uint8")
-        b = zbs.create_array(root, "b", shape=(4,), dtype="uint8")
-        os.makedirs(os.path.join(root, "a", "c"))
-        os.mkfifo(os.path.join(root, "a", "c", "0"))
+    # A read that never ends: its server accepts the connection and never answers (a FIFO
+    # chunk once served here; the file store now refuses FIFOs at once).
+    "stalled-server": """
+        sys.path.insert(0, TESTS)
+        from stalling import StallingServer, stalled_array
+        server = StallingServer()
+        a = stalled_array(server.url, read_timeout="600s", timeout="600s")
+        b = zbs.create_array(sys.argv[1], "b", shape=(4,), dtype="uint8")
         def long_call():
             zbs.read_chunk(a, (0,))
         def next_call():
             zbs.write_chunk(b, (0,), 9)
             assert zbs.read_chunk(b, (0,)).tolist() == [9] * 4
+            server.release()
+            assert zbs.read_chunk(a, (0,)).tolist() == [0] * 4
     """,
 }
 
@@ -45,6 +48,7 @@ CHILD = """
 import os, sys, time
 import numpy as np
 from zarrbridge import sync as zbs
+TESTS = {tests!r}
 {setup}
 print("ready", flush=True)
 try:
@@ -59,7 +63,7 @@ print("next-call-ok", flush=True)
 
 @pytest.mark.parametrize("case", sorted(SETUP))
 def test_ctrl_c_interrupts_a_long_blocking_call(case: str, tmp_path: Path) -> None:
-    code = CHILD.format(setup=textwrap.dedent(SETUP[case]))
+    code = CHILD.format(setup=textwrap.dedent(SETUP[case]), tests=str(Path(__file__).parent))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(
         [sys.executable, "-c", code, str(tmp_path / "store")],

@@ -5,6 +5,7 @@ nest, follow the context into tasks and the blocking API, and stop at the block'
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,6 +111,60 @@ def test_file_reads_done_in_place_are_counted(file_store: zb.Store) -> None:
     assert stats.bytes_read > 0
 
 
+@pytest.mark.anyio
+async def test_file_store_requests_are_counted_by_the_store_layer(
+    api: Api, file_store: zb.Store, store_dir: Path
+) -> None:
+    """The file store is called directly (not through zarrs' storage traits, which record
+    nothing): the store layer counts its requests as for every other store. What was written
+    is checked against the files on disk."""
+    with zb.io_stats() as stats:
+        array = await api.create_array(
+            file_store, "a", shape=(40, 40), dtype="int16", chunks=(10, 10), compressors=None
+        )
+        await api.write_region(array, ..., np.ones((40, 40), dtype="int16"))
+    files = [p for p in store_dir.rglob("*") if p.is_file()]
+    assert stats.requests["put"] == len(files) == 2 + 16  # the root group, the array, 16 chunks
+    assert stats.bytes_written == sum(p.stat().st_size for p in files)
+    with zb.io_stats() as stats:
+        await api.write_region(array, (slice(0, 5), slice(0, 5)), np.zeros((5, 5), "int16"))
+    # One partly covered chunk: read, merged, written back.
+    assert (stats.requests["get"], stats.requests["put"]) == (1, 1)
+    assert stats.bytes_read == stats.bytes_written == (store_dir / "a/c/0/0").stat().st_size
+    with zb.io_stats() as stats:
+        await api.delete_node(file_store, "a")
+    assert (stats.requests["list"], stats.requests["delete"]) == (1, 1), stats.requests
+    assert not (store_dir / "a").exists()
+
+
+def test_each_raw_file_store_call_is_one_request_of_its_kind(
+    file_store: zb.Store, store_dir: Path
+) -> None:
+    value = bytes(range(256)) * 4
+    with zb.io_stats() as stats:
+        file_store.put("d/k", value)
+        file_store.put("d/e/j", b"12345")
+        assert bytes(file_store.get("d/k").buffer()) == value
+        assert bytes(file_store.get_range("d/k", start=10, length=100)) == value[10:110]
+        parts = file_store.get_ranges("d/k", starts=[0, 500, 7], lengths=[10, 20, 0])
+        assert [bytes(p) for p in parts] == [value[0:10], value[500:520], b""]
+        assert file_store.head("d/k")["size"] == len(value)
+        assert sorted(m["path"] for c in file_store.list("d") for m in c) == ["d/e/j", "d/k"]
+        assert file_store.list_with_delimiter("d")["common_prefixes"] == ["d/e"]
+        file_store.delete("d/k")
+    assert not (store_dir / "d" / "k").exists()
+    assert stats.requests == {
+        "get": 1,
+        "get_range": 3,  # one per range with bytes, as object stores count them
+        "head": 1,
+        "put": 2,
+        "delete": 1,
+        "list": 2,  # a listing finds the sizes itself: no head per key
+    }, stats.requests
+    assert stats.bytes_written == len(value) + 5
+    assert stats.bytes_read == len(value) + 100 + 10 + 20
+
+
 def test_wait_time_is_the_wall_time_with_requests_in_flight() -> None:
     slow = AsyncDictStore(delay=0.05)
     store = python_store(slow)
@@ -125,3 +180,48 @@ def test_wait_time_is_the_wall_time_with_requests_in_flight() -> None:
     assert stats.requests["get"] == 4
     # The four requests overlap: about one delay, not four.
     assert 0.045 <= stats.wait_seconds < 0.19
+
+
+def test_the_array_verbs_requests_on_a_file_store_are_counted(
+    file_store: zb.Store, store_dir: Path, tmp_path: Path
+) -> None:
+    """Orthogonal and vectorized selections, encoded chunks, resize, append and copy go to the
+    file store's own calls too: each request is counted, and bytes match the files on disk."""
+    array = zbs.create_array(
+        file_store, "a", shape=(40, 40), dtype="int16", chunks=(10, 10), compressors=None
+    )
+    array[:] = np.ones((40, 40), dtype="int16")
+    chunk_size = (store_dir / "a/c/0/0").stat().st_size
+    with zb.io_stats() as stats:
+        zbs.read_orthogonal(array, ([0, 15], slice(None)))  # chunk rows 0 and 1: 8 chunks
+    assert {k: n for k, n in stats.requests.items() if n} == {"get": 8}, stats.requests
+    assert stats.bytes_read == 8 * chunk_size
+    with zb.io_stats() as stats:
+        zbs.write_vectorized(array, ([0, 15], [0, 39]), [5, 6])  # chunks (0, 0) and (1, 3)
+    assert (stats.requests["get"], stats.requests["put"]) == (2, 2), stats.requests
+    with zb.io_stats() as stats:
+        encoded = zbs.read_encoded_chunk(array, (0, 0))
+        zbs.write_encoded_chunk(array, (3, 3), encoded)
+    assert (stats.requests["get"], stats.requests["put"]) == (1, 1), stats.requests
+    assert stats.bytes_read == stats.bytes_written == chunk_size
+    with zb.io_stats() as stats:
+        grown = zbs.append(array, np.full((10, 40), 3, dtype="int16"), axis=0)
+    # The document read, four whole chunks and the document written.
+    assert (stats.requests["get"], stats.requests["put"]) == (1, 5), stats.requests
+    with zb.io_stats() as stats:
+        zbs.resize(grown, (20, 40))
+    # The document read and written; the 12 chunks of rows 2-4 of the grid deleted.
+    assert (stats.requests["get"], stats.requests["put"]) == (1, 1), stats.requests
+    assert stats.requests["delete"] == 12, stats.requests
+    assert not (store_dir / "a/c/2").exists()
+    dest = tmp_path / "copy"
+    dest.mkdir()
+    with zb.io_stats() as stats:
+        zbs.copy(zbs.open_array(file_store, "a"), zb.Store.from_url(str(dest)), "b")
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    # One listing of the source; every stored chunk read once and written once, with the
+    # array's document and the destination's root group.
+    assert stats.requests["list"] == 1, stats.requests
+    assert stats.requests["put"] == len(files) == 2 + 8, sorted(map(str, files))
+    assert stats.bytes_written == sum(p.stat().st_size for p in files)
+    assert stats.bytes_read >= 8 * chunk_size

@@ -17,6 +17,7 @@ ARRAY_METHODS = [
     "read_chunks",
     "write_chunks",
     "read_region",
+    "read_region_arrow",
     "write_region",
     "read_encoded_chunk",
     "write_encoded_chunk",

@@ -116,3 +116,64 @@ def test_zarr_python_local_store_is_rebuilt_as_a_file_store(tmp_path: Path) -> N
     assert zb.sync.read_region(zb.sync.open_array(local, "a")).tolist() == [4, 5, 6]
     # Lives in Python: used through the async store adapter, not rebuilt.
     assert as_store(zarr.storage.MemoryStore()).declaration["kind"] == "external"
+
+
+SECRET = "S3CR3Tc4n4ryVALUE"
+
+
+@pytest.mark.parametrize(
+    ("options", "named", "needs"),
+    [
+        ({"client_options": {"timeout": SECRET}}, "timeout", "a duration"),
+        ({"client_options": {"connect_timeout": 30}}, "connect_timeout", "a duration"),
+        ({"client_options": {"allow_http": SECRET}}, "allow_http", "a boolean"),
+        (
+            {"client_options": {"pool_max_idle_per_host": SECRET}},
+            "pool_max_idle_per_host",
+            "integer",
+        ),
+        ({"region": 5}, "region", "a string"),
+        ({"region": True}, "region", "a string"),
+        ({"skip_signature": SECRET}, "skip_signature", "a boolean"),
+        ({"config": {"aws_endpoint": 8080}}, "aws_endpoint", "a string"),
+        ({"checksum_algorithm": SECRET}, "", "refused"),  # an enum the builder parses itself
+    ],
+)
+def test_malformed_option_values_raise_invalid_option_error_without_the_value(
+    options: dict, named: str, needs: str
+) -> None:
+    with pytest.raises(InvalidOptionError) as info:
+        zb.Store.from_url("s3://bucket/p", **options)
+    text = str(info.value)
+    assert not isinstance(info.value, zb.errors.StoreError), "a bad option is not a store failure"
+    assert named in text and needs in text, text
+    assert SECRET not in text and SECRET not in repr(info.value.__cause__), text
+
+
+@pytest.mark.parametrize("value", [[1], {"a": 1}, object(), float("nan")])
+def test_option_values_of_no_option_type_are_refused_by_name(value: object) -> None:
+    with pytest.raises(InvalidOptionError, match="'region'"):
+        zb.Store.from_url("s3://bucket", region=value)
+
+
+def test_well_typed_option_values_are_accepted() -> None:
+    store = zb.Store.from_url(
+        "s3://bucket",
+        region="eu-west-1",
+        skip_signature="yes",
+        client_options={
+            "allow_http": True,
+            "timeout": "90s",
+            "read_timeout": datetime.timedelta(seconds=3),
+            "pool_max_idle_per_host": 4,
+            "http2_max_frame_size": "16384",
+        },
+    )
+    assert store.declaration["client_options"] == {
+        "allow_http": "true",
+        "timeout": "90s",
+        "read_timeout": "3000ms",
+        "pool_max_idle_per_host": "4",
+        "http2_max_frame_size": "16384",
+    }
+    assert pickle.loads(pickle.dumps(store)) == store

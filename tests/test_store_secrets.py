@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 import zarrbridge as zb
 from zarrbridge import sync as zbs
@@ -112,3 +113,96 @@ def test_bad_options_are_named_but_their_values_are_not_echoed(option: str) -> N
     text = everything_shown(info.value)
     assert_no_canary(text, "an unknown-option error")
     assert "accepted" in text, f"the error should list the accepted names: {text}"
+
+
+# Credentials in URL query strings: SAS tokens, presigned URLs, tokens of HTTP endpoints.
+QUERY_URLS = {
+    "azure-sas": f"https://acct.blob.core.windows.net/container/p?sv=2022-11-02&sp=r&sig={CANARY}",
+    "presigned-s3": (
+        "https://bucket.s3.us-east-1.amazonaws.com/p?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        f"&X-Amz-Credential=AKIA{CANARY}%2F20260101&X-Amz-Signature={CANARY}0f9e"
+    ),
+    "http-token": f"http://127.0.0.1:1/data?token={CANARY}&v=1",
+    "s3-sig": f"s3://bucket/prefix?sig={CANARY}",
+    "gcs-access-token": f"gs://bucket/p?access_token={CANARY}",
+}
+LOCAL_OPTIONS: dict[str, Any] = {
+    "client_options": {"allow_http": True, "connect_timeout": "1s", "timeout": "2s"},
+    "retry_config": {"max_retries": 0},
+}
+ARRAY_METADATA = {
+    "zarr_format": 3,
+    "node_type": "array",
+    "shape": [4],
+    "data_type": "uint8",
+    "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [4]}},
+    "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+    "fill_value": 0,
+    "codecs": [{"name": "bytes"}],
+    "attributes": {},
+}
+
+
+def query_store(name: str) -> zb.Store:
+    extra: dict[str, Any] = {}
+    if name == "s3-sig":
+        extra = {"endpoint": "http://127.0.0.1:1", "skip_signature": True}
+    elif name in ("gcs-access-token", "azure-sas"):
+        extra = {"skip_signature": True}
+    return zb.Store.from_url(QUERY_URLS[name], **LOCAL_OPTIONS, **extra)
+
+
+@pytest.mark.parametrize("name", sorted(QUERY_URLS))
+def test_query_string_secrets_are_not_shown_by_any_repr(name: str) -> None:
+    from zarrbridge.zarr import ZarrStore
+
+    store = query_store(name)
+    array = zb.Array(store, "a", ARRAY_METADATA)
+    group = zb.Group(store, "g", {"zarr_format": 3, "node_type": "group", "attributes": {}})
+    zarr_store = ZarrStore(store)
+    clone = pickle.loads(pickle.dumps(store))
+    shown = {
+        "url": store.url,
+        "repr": repr(store),
+        "str": str(store),
+        "array repr": repr(array),
+        "array str": str(array),
+        "array store url": array.store.url,
+        "group repr": repr(group),
+        "ZarrStore repr": repr(zarr_store),
+        "ZarrStore str": str(zarr_store),
+        "unpickled repr": repr(clone),
+    }
+    for where, text in shown.items():
+        assert_no_canary(text, f"the {where} of a store from a URL with a query string")
+    assert "***" in store.url, f"the query should show its names with hidden values: {store.url}"
+    assert CANARY in QUERY_URLS[name] and CANARY in str(clone.declaration), "pickles keep it"
+
+
+@pytest.mark.parametrize("name", ["http-token", "s3-sig"])
+def test_query_string_secrets_are_not_shown_by_failing_calls(name: str) -> None:
+    store = query_store(name)
+    array = zb.Array(store, "a", ARRAY_METADATA)
+    for action in (
+        lambda: zbs.open_array(store, "a"),
+        lambda: zbs.read_chunk(array, (0,)),
+        lambda: zbs.write_chunk(array, (0,), np.zeros(4, "uint8")),
+        lambda: zbs.create_group(store, "g"),
+        lambda: store.get("k"),
+        lambda: store.list_with_delimiter(""),
+    ):
+        assert_no_canary(fail_and_collect(action), f"a failing call on {name}")
+
+
+@pytest.mark.parametrize("name", sorted(QUERY_URLS))
+def test_query_string_secrets_are_not_shown_by_rejected_urls_and_options(name: str) -> None:
+    url = QUERY_URLS[name]
+    for action in (
+        lambda: zb.Store.from_url(url + "\n"),  # a control character: InvalidPathError
+        lambda: zb.Store.from_url(url.replace("://", "://[bad", 1)),  # a URL that does not parse
+        lambda: zb.Store.from_url(url, regoin="x"),  # an unknown option
+        lambda: zb.Store.from_url(url, client_options={"timeout": CANARY}),  # a bad value
+    ):
+        with pytest.raises((ZarrBridgeError, ValueError)) as info:
+            action()
+        assert_no_canary(everything_shown(info.value), f"a rejected URL or option ({name})")

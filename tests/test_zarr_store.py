@@ -104,3 +104,39 @@ async def test_zarr_store_reads_byte_ranges_zero_copy() -> None:
     ]:
         part = await store.get("k", proto, request)
         assert part is not None and part.to_bytes() == expected
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+async def test_ranges_past_the_end_of_a_value_give_no_bytes_as_in_zarr_python(
+    kind: str, tmp_path: Path
+) -> None:
+    """zarr-python's MemoryStore and LocalStore slice values as Python does: a range starting
+    at or past the end gives ``b""`` (an empty value included); so must ZarrStore, sync and
+    async. The raw obspec API keeps obstore's rule (a start past the end is an error)."""
+    from zarr.abc.store import OffsetByteRequest, RangeByteRequest, SuffixByteRequest
+
+    url = f"memory://zarr-past-end-{uuid.uuid4().hex}" if kind == "memory" else str(tmp_path)
+    native = zb.Store.from_url(url)
+    native.put("empty", b"")
+    native.put("four", b"abcd")
+    store = await ZarrStore.open(store=native)
+    model = zarr.storage.MemoryStore()
+    proto = default_buffer_prototype()
+    for key, value in [("empty", b""), ("four", b"abcd")]:
+        await model.set(key, cpu.Buffer.from_bytes(value))
+        for request in [
+            RangeByteRequest(0, 3),
+            RangeByteRequest(4, 9),
+            RangeByteRequest(7, 9),
+            OffsetByteRequest(0),
+            OffsetByteRequest(6),
+            SuffixByteRequest(9),
+        ]:
+            expected = await model.get(key, proto, request)
+            got = await store.get(key, proto, request)
+            got_sync = store.get_sync(key, prototype=proto, byte_range=request)
+            assert expected is not None and got is not None and got_sync is not None
+            assert got.to_bytes() == got_sync.to_bytes() == expected.to_bytes(), (key, request)
+    with pytest.raises(zb.errors.StoreError, match="past the end"):
+        native.get_range("four", start=7, length=1)
+    assert bytes(native.get_range("four", start=4, length=1)) == b""

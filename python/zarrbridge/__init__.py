@@ -19,10 +19,12 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from zarrbridge import _chunks, _copy, _encoded, _indexing, _nodes, _regions, _resize, errors, sync
+from zarrbridge._native import VlenBuffer
 from zarrbridge._nodes import Array, Group
 from zarrbridge._op import asynchronous
 from zarrbridge._progress import Progress
 from zarrbridge.io import IoStats, io_stats, read_coalescing, set_read_coalescing
+from zarrbridge.limits import memory_limit, set_memory_limit
 from zarrbridge.store import Store
 
 try:
@@ -36,6 +38,7 @@ __all__ = [
     "IoStats",
     "Progress",
     "Store",
+    "VlenBuffer",
     "__version__",
     "append",
     "consolidate_metadata",
@@ -47,6 +50,7 @@ __all__ = [
     "errors",
     "io_stats",
     "list_children",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
@@ -57,8 +61,10 @@ __all__ = [
     "read_metadata",
     "read_orthogonal",
     "read_region",
+    "read_region_arrow",
     "read_vectorized",
     "resize",
+    "set_memory_limit",
     "set_read_coalescing",
     "sync",
     "update_attributes",
@@ -88,6 +94,7 @@ delete_chunk = asynchronous(_chunks.delete_chunk)
 read_chunks = asynchronous(_chunks.read_chunks)
 write_chunks = asynchronous(_chunks.write_chunks)
 read_region = asynchronous(_regions.read_region)
+read_region_arrow = asynchronous(_regions.read_region_arrow)
 write_region = asynchronous(_regions.write_region)
 read_encoded_chunk = asynchronous(_encoded.read_encoded_chunk)
 write_encoded_chunk = asynchronous(_encoded.write_encoded_chunk)

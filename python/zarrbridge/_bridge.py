@@ -1,9 +1,13 @@
 """Await a native call under asyncio or trio, without a thread per operation.
 
-A native I/O function called with ``callback=cb`` returns a ``Task`` at once and later calls
-``cb(result, error)`` exactly once from a Rust thread, never after ``Task.cancel()``. Here that
-callback hands the outcome to the waiting coroutine's event loop in a thread-safe way. A
-callback may already be in flight when the wait is cancelled, so both paths guard with state.
+Under asyncio, a native I/O function called with ``callback=port`` (the loop's
+``CompletionPort``) returns a ``Task`` whose ``future`` the loop's thread resolves when the
+port's socket wakes it (no GIL hand-over per operation; ``crates/zarrbridge-python/src/port.rs``).
+Under trio (and on asyncio loops without ``add_reader``), ``callback=cb`` returns a ``Task``
+and later calls ``cb(result, error)`` exactly once from a Rust thread, never after
+``Task.cancel()``; the callback hands the outcome to the waiting coroutine's loop. A result may
+already be on its way when the wait is cancelled, so every path guards with state. A call that
+completes in its first poll returns ``Ready`` instead. docs/dev/async-bridge.md has the why.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import importlib
+import os
+import weakref
 from collections.abc import Callable, Coroutine
 from types import ModuleType
 from typing import Any
@@ -45,6 +51,53 @@ def run(fn: Callable[..., Any], args: tuple[Any, ...]) -> Coroutine[Any, Any, An
 
 # --- asyncio ---------------------------------------------------------------------------------
 
+# id(loop) -> its port, or None where the loop cannot watch a socket (the callback path then).
+# Entries leave with their loop (a weak reference's callback), so ids are never confused.
+_PORTS: dict[int, _native.CompletionPort | None] = {}
+_LOOP_REFS: dict[int, weakref.ref[asyncio.AbstractEventLoop]] = {}
+
+
+class _Submitter:
+    """Runs an async Python store's coroutines on a loop (held weakly: the port that holds
+    this object lives inside the loop)."""
+
+    __slots__ = ("loop",)
+
+    def __init__(self, loop: weakref.ref[asyncio.AbstractEventLoop]) -> None:
+        self.loop = loop
+
+    def submit(self, fn: Callable[..., Any], args: Any, done: Any) -> Any:
+        loop = self.loop()
+        if loop is None:
+            raise RuntimeError("the event loop of this operation is gone")
+        return _pystore.submit_asyncio(loop, fn, args, done)
+
+
+def _open_port(loop: asyncio.AbstractEventLoop) -> _native.CompletionPort | None:
+    key = id(loop)
+    try:
+        ref = weakref.ref(loop, lambda _: (_PORTS.pop(key, None), _LOOP_REFS.pop(key, None)))
+    except TypeError:  # a loop without weak references: callbacks (a later loop that reuses
+        _PORTS[key] = None  # this id gets callbacks too: slower, still correct)
+        return None
+    port: _native.CompletionPort | None = _native.CompletionPort(ref, _Submitter(ref))
+    try:
+        loop.add_reader(port.fileno(), port.drain)  # type: ignore[union-attr]
+    except NotImplementedError:  # e.g. the proactor loop on Windows
+        port = None
+    _PORTS[key], _LOOP_REFS[key] = port, ref
+    return port
+
+
+def _forget_ports() -> None:
+    # A forked child's loops (if any) start afresh: the parent's tasks never report there.
+    _PORTS.clear()
+    _LOOP_REFS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_ports)
+
 
 class _AsyncioCallback:
     """Delivers the native result to ``fut``; ``submit`` runs an async Python store's
@@ -77,6 +130,23 @@ def _resolve(fut: asyncio.Future[Any], result: Any, error: BaseException | None)
 
 async def _run_asyncio(fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     loop = asyncio.get_running_loop()
+    key = id(loop)
+    port = _PORTS[key] if key in _PORTS else _open_port(loop)
+    if port is None:
+        return await _run_asyncio_callback(loop, fn, args)
+    task = fn(*args, callback=port)
+    if type(task) is _native.Ready:  # completed in its first poll
+        return task.result()
+    try:
+        return await task.future
+    except BaseException:
+        task.cancel()
+        raise
+
+
+async def _run_asyncio_callback(
+    loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], args: tuple[Any, ...]
+) -> Any:
     fut: asyncio.Future[Any] = loop.create_future()
 
     task = fn(*args, callback=_AsyncioCallback(loop, fut))

@@ -17,15 +17,18 @@ import numpy.typing as npt
 from zarrbridge import _native as _ext
 from zarrbridge._convert import (
     CoordsLike,
+    VlenMode,
     as_buffer,
     check_out,
     coords_list,
+    data_dtype,
     data_for_write,
     filled,
     native_array,
-    ndarray,
-    ndarrays,
     none,
+    to_numpy,
+    to_numpys,
+    vlen_mode,
 )
 from zarrbridge._op import Call, Op
 from zarrbridge._progress import ProgressCallback, tracked
@@ -48,6 +51,7 @@ def read_chunk(
     *,
     out: npt.NDArray[Any] | None = None,
     inner: bool = False,
+    vlen: VlenMode = "numpy",
 ) -> Op[npt.NDArray[Any]]:
     """Read one stored chunk (a whole shard for a sharded array), or one inner chunk.
 
@@ -56,9 +60,12 @@ def read_chunk(
         coords: The chunk's coordinates in :attr:`Array.grid_shape` (with ``inner``, in
             :attr:`Array.inner_grid_shape`).
         out: A C-contiguous writeable array of exactly ``array.dtype`` and the chunk's shape
-            to decode into.
+            to decode into (not for variable-length data).
         inner: Read one inner chunk of a sharded array (shape :attr:`Array.chunks`): only its
             shard's index and its own bytes are read.
+        vlen: How ``string`` and ``bytes`` values are returned: ``"numpy"`` (text as numpy
+            ``StringDType``, bytes as objects) or ``"object"`` (object arrays of ``str`` or
+            ``bytes``).
 
     Returns:
         The chunk, of shape ``array.chunk_shape`` (``array.chunks`` with ``inner``; edge
@@ -69,18 +76,22 @@ def read_chunk(
         ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
             array.
         InvalidDataError: ``out`` does not match.
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> chunk = await zb.read_chunk(a, (0, 0))  # doctest: +SKIP
     """
     native = native_array(array)
+    dtype = data_dtype(array)
     coords_ = coords_list(coords)
     inner = bool(inner)
     if out is None:
-        return Call(_ext.read_chunk, (native, coords_, None, inner), ndarray)
-    checked = check_out(out, array.dtype, _shape(array, inner))
-    args = (native, coords_, as_buffer(checked), inner)
-    return Call(_ext.read_chunk, args, partial(filled, checked))
+        finish = partial(to_numpy, dtype, vlen_mode(vlen))
+        return Call(_ext.read_chunk, (native, coords_, None, inner), finish)
+    checked = check_out(out, dtype, _shape(array, inner))
+    return Call(
+        _ext.read_chunk, (native, coords_, as_buffer(checked), inner), partial(filled, checked)
+    )
 
 
 def write_chunk(
@@ -99,14 +110,15 @@ def write_chunk(
         ChunkIndexError: ``coords`` are outside the chunk grid, or ``inner`` on an unsharded
             array.
         InvalidDataError: ``data`` cannot be written (nothing is written).
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> await zb.write_chunk(a, (0, 0), 1.0)  # doctest: +SKIP
     """
     native = native_array(array)
     inner = bool(inner)
-    buf = data_for_write(data, array.dtype, _shape(array, inner), native.writable_kinds)
-    return Call(_ext.write_chunk, (native, coords_list(coords), as_buffer(buf), inner), none)
+    buf = data_for_write(data, data_dtype(array), _shape(array, inner), native.writable_kinds)
+    return Call(_ext.write_chunk, (native, coords_list(coords), buf, inner), none)
 
 
 def delete_chunk(array: Array, coords: CoordsLike, *, inner: bool = False) -> Op[None]:
@@ -133,6 +145,7 @@ def read_chunks(
     array: Array,
     coords_list: Sequence[CoordsLike],
     *,
+    vlen: VlenMode = "numpy",
     progress: ProgressCallback | None = None,
 ) -> Op[list[npt.NDArray[Any]]]:
     """Read several stored chunks in one call (concurrently in Rust).
@@ -140,6 +153,7 @@ def read_chunks(
     Args:
         array: The array.
         coords_list: The chunks' coordinates.
+        vlen: How ``string`` and ``bytes`` values are returned, as for :func:`read_chunk`.
         progress: Called with a :class:`~zarrbridge.Progress` at most every 100 ms, and once
             at the end.
 
@@ -148,12 +162,15 @@ def read_chunks(
 
     Raises:
         ChunkIndexError: Some coordinates are outside the chunk grid.
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> first, second = await zb.read_chunks(a, [(0, 0), (0, 1)])  # doctest: +SKIP
     """
+    native = native_array(array)
+    finish = partial(to_numpys, data_dtype(array), vlen_mode(vlen))
     coords = [_coords(c) for c in coords_list]
-    return tracked(Call(_ext.read_chunks, (native_array(array), coords), ndarrays), progress)
+    return tracked(Call(_ext.read_chunks, (native, coords), finish), progress)
 
 
 def write_chunks(
@@ -175,6 +192,7 @@ def write_chunks(
         ChunkIndexError: Some coordinates are outside the chunk grid.
         InvalidDataError: Some data cannot be written, or the lists differ in length (nothing
             is written).
+        UnsupportedError: The array's data type or a codec is not supported.
 
     Example:
         >>> await zb.write_chunks(a, [(0, 0), (0, 1)], [1.0, 2.0])  # doctest: +SKIP
@@ -185,8 +203,8 @@ def write_chunks(
             f"got {len(coords_list)} chunk coordinates but {len(data_list)} data items"
         )
     coords = [_coords(c) for c in coords_list]
-    kinds = native.writable_kinds
-    bufs = [as_buffer(data_for_write(d, array.dtype, array.chunk_shape, kinds)) for d in data_list]
+    kinds, dtype = native.writable_kinds, data_dtype(array)
+    bufs = [data_for_write(d, dtype, array.chunk_shape, kinds) for d in data_list]
     return tracked(Call(_ext.write_chunks, (native, coords, bufs), none), progress)
 
 

@@ -9,6 +9,7 @@ caller is called again once the store is built: the data path stays in Rust.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,22 @@ def _option_text(value: Any) -> str:
     if isinstance(value, datetime.timedelta):
         return f"{round(value.total_seconds() * 1000)}ms"
     return str(value)
+
+
+def _option_value(key: str, value: Any) -> Any:
+    """An option as a declaration holds it: strings, booleans and numbers as given (Rust checks
+    each against the kind its option takes, so ``region=5`` is refused), durations as text.
+    Messages name the option and the type, never the value (it may be a secret)."""
+    if isinstance(value, datetime.timedelta):
+        return f"{round(value.total_seconds() * 1000)}ms"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidOptionError(f"option {key!r} must be a finite number")
+    if isinstance(value, (str, bool, int, float)):
+        return value
+    raise InvalidOptionError(
+        f"option {key!r} must be a string, bool, number or datetime.timedelta, not "
+        f"{type(value).__qualname__}"
+    )
 
 
 def _seconds(value: Any) -> float:
@@ -75,12 +92,14 @@ def options_document(
 
     Keyword arguments are config keys, as in obstore's ``from_url``.
     """
-    merged: dict[str, str] = {}
+    merged: dict[str, Any] = {}
     for source in (config or {}, kwargs):
         if not isinstance(source, Mapping):
             raise TypeError(f"config must be a dict, not {type(source).__qualname__}")
-        merged.update({str(k): _option_text(v) for k, v in source.items()})
-    client = {str(k): _option_text(v) for k, v in (client_options or {}).items()}
+        merged.update({str(k): _option_value(str(k), v) for k, v in source.items()})
+    if client_options is not None and not isinstance(client_options, Mapping):
+        raise TypeError(f"client_options must be a dict, not {type(client_options).__qualname__}")
+    client = {str(k): _option_value(str(k), v) for k, v in (client_options or {}).items()}
     return {
         "config": merged,
         "client_options": client,

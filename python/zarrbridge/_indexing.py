@@ -31,12 +31,13 @@ from zarrbridge import _native as _ext
 from zarrbridge._convert import (
     as_buffer,
     check_out,
+    data_dtype,
     data_for_write,
     filled,
     native_array,
-    ndarray,
     none,
     selection_tuple,
+    to_numpy,
 )
 from zarrbridge._op import Call, Op, blocking
 from zarrbridge._progress import ProgressCallback, tracked
@@ -151,9 +152,11 @@ def _read(
     progress: ProgressCallback | None,
 ) -> Op[npt.NDArray[Any]]:
     native = native_array(array)
+    dtype = data_dtype(array)
     if out is None:
-        return tracked(Call(_ext.read_selection, (native, sel), ndarray), progress)
-    checked = check_out(out, array.dtype, tuple(sel.shape))
+        finish = partial(to_numpy, dtype, "numpy")
+        return tracked(Call(_ext.read_selection, (native, sel), finish), progress)
+    checked = check_out(out, dtype, tuple(sel.shape))
     call = Call(_ext.read_selection, (native, sel, as_buffer(checked)), partial(filled, checked))
     return tracked(call, progress)
 
@@ -162,8 +165,8 @@ def _write(
     array: Array, sel: _ext.Selection, data: npt.ArrayLike, progress: ProgressCallback | None
 ) -> Op[None]:
     native = native_array(array)
-    buf = data_for_write(data, array.dtype, tuple(sel.shape), native.writable_kinds)
-    return tracked(Call(_ext.write_selection, (native, sel, as_buffer(buf)), none), progress)
+    buf = data_for_write(data, data_dtype(array), tuple(sel.shape), native.writable_kinds)
+    return tracked(Call(_ext.write_selection, (native, sel, buf), none), progress)
 
 
 def read_orthogonal(

@@ -3,7 +3,8 @@
 Only the Python package uses this module. Every I/O function takes a trailing ``callback``:
 with ``callback=None`` it runs to completion with the GIL released and returns its result;
 otherwise it returns a :class:`Task` at once and later calls ``callback(result, error)`` exactly
-once from a Rust thread (never after ``Task.cancel()``).
+once from a Rust thread (never after ``Task.cancel()``), or, with a :class:`CompletionPort`,
+resolves ``Task.future`` on the port's loop (``_bridge`` says more).
 """
 
 import sys
@@ -17,6 +18,7 @@ from typing_extensions import Buffer
 __all__ = [
     "ArrayHandle",
     "Bytes",
+    "CompletionPort",
     "Delivery",
     "GroupHandle",
     "IoStats",
@@ -27,6 +29,7 @@ __all__ = [
     "Selection",
     "Store",
     "Task",
+    "VlenBuffer",
     "append",
     "array_from_metadata",
     "consolidate_metadata",
@@ -42,10 +45,12 @@ __all__ = [
     "io_stats_var",
     "list_children",
     "mark_store_loop_thread",
+    "memory_limit",
     "open_array",
     "open_group",
     "open_node",
     "orthogonal_selection",
+    "pool_sizes",
     "progress_var",
     "read_chunk",
     "read_chunks",
@@ -56,6 +61,7 @@ __all__ = [
     "read_selection",
     "resize",
     "selection_shape",
+    "set_memory_limit",
     "set_read_coalescing",
     "shutdown",
     "store",
@@ -80,7 +86,7 @@ __all__ = [
 store: ModuleType
 exceptions: ModuleType
 
-_Callback: TypeAlias = Callable[[Any, BaseException | None], None]
+_Callback: TypeAlias = Callable[[Any, BaseException | None], None] | CompletionPort
 # numpy arrays only satisfy the Buffer protocol for type checkers from Python 3.12 on.
 _BufferLike: TypeAlias = Buffer | np.ndarray[Any, Any]
 _Selection: TypeAlias = tuple[int | slice | EllipsisType, ...]
@@ -122,9 +128,16 @@ class ArrayHandle:
     @property
     def shape(self) -> tuple[int, ...]: ...
     @property
-    def dtype(self) -> str: ...
+    def dtype(self) -> str:
+        """numpy type string of decoded data (``"<u2"``, ``"<M8[10s]"``, ``"<U3"``), ``"T"``
+        (``StringDType``), ``"|O"`` (objects; also when the data cannot be moved) or an
+        ``ml_dtypes`` name (``"bfloat16"``)."""
     @property
     def writable_kinds(self) -> str: ...
+    @property
+    def unsupported(self) -> str | None:
+        """Why the array's data cannot be read or written, naming the data type or codec and
+        the path; ``None`` when it can."""
     @property
     def chunk_shape(self) -> tuple[int, ...]: ...
     @property
@@ -136,7 +149,9 @@ class ArrayHandle:
     @property
     def zarr_format(self) -> int: ...
     @property
-    def fill_value(self) -> bytes: ...
+    def fill_value(self) -> bytes | str | None:
+        """Native bytes of the fill value (``str`` for text arrays, the value for
+        variable-length bytes; ``None`` when the data cannot be moved)."""
     @property
     def write_empty_chunks(self) -> bool: ...
     def chunk_key(self, coords: Sequence[int]) -> str: ...
@@ -163,8 +178,35 @@ class NdBuffer:
         def __buffer__(self, flags: int, /) -> memoryview: ...
 
 @final
+class VlenBuffer:
+    """Variable-length values (text or bytes) owned by Rust, in C order."""
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+    @property
+    def text(self) -> bool: ...
+    @property
+    def nbytes(self) -> int: ...
+    def __len__(self) -> int: ...
+    def fill_strings(self, out: np.ndarray[Any, Any]) -> None: ...
+    def to_list(self) -> list[str] | list[bytes]: ...
+    def __arrow_c_array__(
+        self, requested_schema: object | None = None
+    ) -> tuple[object, object]: ...
+
+@final
 class Task:
     def cancel(self) -> None: ...
+    @property
+    def future(self) -> Any: ...
+
+@final
+class CompletionPort:
+    """Where operations started from one asyncio loop report back (``_bridge``)."""
+    def __new__(cls, event_loop: Any, submitter: Any) -> CompletionPort: ...
+    def fileno(self) -> int: ...
+    def drain(self) -> None: ...
+
+def pool_sizes() -> dict[str, int]: ...
 
 @final
 class Ready:
@@ -194,6 +236,8 @@ def store_get_ranges(
     key: str,
     ranges: Sequence[tuple[int | None, int | None]],
     callback: _Callback | None = None,
+    *,
+    past_end_is_empty: bool = False,
 ) -> list[Bytes] | Task | None: ...
 def store_put(
     store: Store, key: str, data: _BufferLike, callback: _Callback | None = None
@@ -297,6 +341,10 @@ io_stats_var: Any
 def read_coalescing() -> tuple[int, int]: ...
 def set_read_coalescing(max_gap_bytes: int, max_bytes: int) -> None: ...
 
+# --- memory limit (limits.rs) ---------------------------------------------------------------
+def memory_limit() -> int: ...
+def set_memory_limit(limit: int | None) -> int: ...
+
 # --- chunks (chunks.rs) ----------------------------------------------------------------------
 # inner=True: coordinates in the grid of inner chunks of a sharded array.
 def read_chunk(
@@ -305,12 +353,12 @@ def read_chunk(
     out: _BufferLike | None = None,
     inner: bool = False,
     callback: _Callback | None = None,
-) -> NdBuffer | Task | None: ...
+) -> NdBuffer | VlenBuffer | Task | None: ...
 def read_chunks(
     array: ArrayHandle,
     coords_list: Sequence[Sequence[int]],
     callback: _Callback | None = None,
-) -> list[NdBuffer] | Task: ...
+) -> list[NdBuffer | VlenBuffer] | Task: ...
 def write_chunk(
     array: ArrayHandle,
     coords: Sequence[int],
@@ -338,7 +386,7 @@ def read_region(
     selection: _Selection,
     out: _BufferLike | None = None,
     callback: _Callback | None = None,
-) -> NdBuffer | Task | None: ...
+) -> NdBuffer | VlenBuffer | Task | None: ...
 def write_region(
     array: ArrayHandle,
     selection: _Selection,

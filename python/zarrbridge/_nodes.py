@@ -28,9 +28,11 @@ from zarrbridge._convert import (
     ShapeLike,
     codecs_arg,
     dimension_names_arg,
-    dtype_str,
+    dtype_arg,
     fill_arg,
+    fill_scalar,
     none,
+    numpy_dtype,
     shape_arg,
 )
 from zarrbridge._op import Call, Op, asynchronous, blocking
@@ -132,13 +134,23 @@ def create_array(
         store: A :class:`Store`, URL or path.
         path: The array's path in the store (``""``: the root).
         shape: The array shape (required unless ``metadata`` is given).
-        dtype: Anything ``np.dtype`` accepts: bool, (u)int8-64, float16/32/64, complex64/128;
+        dtype: Anything ``np.dtype`` accepts: bool, (u)int8-64, float16/32/64, complex64/128,
+            ``datetime64``/``timedelta64`` with any unit, fixed-width text (``"U8"``) and bytes
+            (``"S8"``), void (``"V4"``), ``str`` / ``StringDType`` / ``"string"`` for
+            variable-length text and ``"bytes"`` for variable-length bytes, and the
+            ``ml_dtypes`` types zarrs has (``"bfloat16"``, ``"float8_e4m3"``, ``"int4"``, ...;
+            Zarr v3 only); a Zarr v3 data type name or dict (``"r16"``, ``{"name":
+            "numpy.datetime64", "configuration": {...}}``) or a zarr-python data type object;
             a big-endian dtype such as ``">u2"`` gives big-endian storage (required unless
             ``metadata`` is given).
         chunks: The chunk shape (the inner chunk shape when ``shards`` is given); one int
             means the same length in every dimension; ``None``: one chunk for the whole array.
         shards: The shard shape (Zarr v3 only), or ``None`` for no sharding.
-        fill_value: The value of unwritten elements (``None``: zero / False).
+        fill_value: The value of unwritten elements (``None``: zero, False, the empty string or
+            bytes, NaT for times; in Zarr v2 written as ``null``, as zarr-python does, which
+            xarray reads as "no ``_FillValue``"), of the array's kind: a number, ``str``,
+            ``bytes``, a ``datetime64``/``timedelta64`` (converted exactly to the array's
+            unit) or ``"NaT"``.
         compressors: ``"auto"`` (zstd level 0), ``None`` or ``[]`` (none), a codec or a list
             of codecs: dicts in v3 form ``{"name": ..., "configuration": {...}}`` or numcodecs
             form ``{"id": ...}``, zarr-python codec objects or numcodecs codec objects.
@@ -196,7 +208,7 @@ def create_array(
             raise TypeError("create_array() missing required keyword argument: 'dtype'")
         spec = {
             "shape": shape_arg(shape, "shape"),
-            "dtype": dtype_str(dtype),
+            "dtype": dtype_arg(dtype),
             "chunks": shape_arg(chunks, "chunks"),
             "shards": shape_arg(shards, "shards"),
             "fill_value": fill_arg(fill_value),
@@ -519,7 +531,9 @@ class Array(_Immutable):
         store: The :class:`~zarrbridge.Store` holding the array.
         path: The array's normalised path in the store.
         shape: The array shape.
-        dtype: The numpy dtype of values in memory (native byte order).
+        dtype: The numpy dtype of values in memory (native byte order): ``StringDType`` for
+            variable-length text (object with numpy < 2), object for variable-length bytes
+            (and for data types that are not supported).
         chunks: The chunk shape (the inner chunk shape when sharded).
         shards: The shard shape, or ``None`` when not sharded.
         chunk_shape: The shape of a stored chunk (the shard shape when sharded, else
@@ -528,7 +542,8 @@ class Array(_Immutable):
         inner_grid_shape: The number of inner chunks (of shape ``chunks``) along each
             dimension of a sharded array, which ``inner=True`` coordinates index; ``None``
             when not sharded.
-        fill_value: The fill value as a numpy scalar.
+        fill_value: The fill value as a numpy scalar (``str`` / ``bytes`` for variable-length
+            text / bytes; ``None`` when the data type is not supported).
         zarr_format: 2 or 3.
         ndim: The number of dimensions.
         size: The number of elements.
@@ -548,6 +563,7 @@ class Array(_Immutable):
         "_attrs",
         "_metadata",
         "_native",
+        "_unsupported",
         "chunk_shape",
         "chunks",
         "dimension_names",
@@ -570,6 +586,7 @@ class Array(_Immutable):
     _native: _ext.ArrayHandle
     _metadata: dict[str, Any]
     _attrs: dict[str, Any]
+    _unsupported: str | None
     store: Store
     path: str
     shape: tuple[int, ...]
@@ -579,7 +596,7 @@ class Array(_Immutable):
     chunk_shape: tuple[int, ...]
     grid_shape: tuple[int, ...]
     inner_grid_shape: tuple[int, ...] | None
-    fill_value: np.generic
+    fill_value: Any
     zarr_format: int
     ndim: int
     size: int
@@ -610,7 +627,8 @@ class Array(_Immutable):
 
     def _setup(self, handle: _ext.ArrayHandle, store: Store) -> None:
         metadata: dict[str, Any] = handle.metadata
-        dtype = np.dtype(handle.dtype)
+        dtype, missing = numpy_dtype(handle.dtype)
+        unsupported = handle.unsupported or missing
         shape = tuple(handle.shape)
         chunk_shape = tuple(handle.chunk_shape)
         inner = handle.inner_chunk_shape
@@ -621,6 +639,7 @@ class Array(_Immutable):
         set_(self, "_native", handle)
         set_(self, "_metadata", metadata)
         set_(self, "_attrs", metadata.get("attributes") or {})
+        set_(self, "_unsupported", unsupported)
         set_(self, "store", store)
         set_(self, "path", path)
         set_(self, "shape", shape)
@@ -631,7 +650,7 @@ class Array(_Immutable):
         set_(self, "grid_shape", tuple(handle.grid_shape))
         inner_grid = handle.inner_grid_shape
         set_(self, "inner_grid_shape", None if inner_grid is None else tuple(inner_grid))
-        set_(self, "fill_value", np.frombuffer(handle.fill_value, dtype)[0])
+        set_(self, "fill_value", None if missing else fill_scalar(handle.fill_value, dtype))
         set_(self, "zarr_format", handle.zarr_format)
         set_(self, "ndim", len(shape))
         set_(self, "size", size)
@@ -780,6 +799,7 @@ class Array(_Immutable):
     read_chunks = asynchronous(_chunks.read_chunks)
     write_chunks = asynchronous(_chunks.write_chunks)
     read_region = asynchronous(_regions.read_region)
+    read_region_arrow = asynchronous(_regions.read_region_arrow)
     write_region = asynchronous(_regions.write_region)
     read_encoded_chunk = asynchronous(_encoded.read_encoded_chunk)
     write_encoded_chunk = asynchronous(_encoded.write_encoded_chunk)

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zarrbridge import _native as _ext
-from zarrbridge._convert import ShapeLike, as_buffer, data_for_write, native_array, shape_arg
+from zarrbridge._convert import ShapeLike, data_dtype, data_for_write, native_array, shape_arg
 from zarrbridge._op import Call, Op
 from zarrbridge.errors import InvalidDataError
 
@@ -101,6 +101,6 @@ def append(array: Array, data: npt.ArrayLike, axis: int = 0) -> Op[Array]:
             f"cannot append {arr.ndim}-d data to a {array.ndim}-d array (shapes {arr.shape} "
             f"and {array.shape})"
         )
-    buf = data_for_write(arr, array.dtype, arr.shape, native.writable_kinds)
-    args = (native, as_buffer(buf), list(arr.shape), axis)
+    buf = data_for_write(arr, data_dtype(array), arr.shape, native.writable_kinds)
+    args = (native, buf, list(arr.shape), axis)
     return Call(_ext.append, args, array._with_handle)

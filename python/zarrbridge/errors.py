@@ -26,6 +26,7 @@ __all__ = [
     "MetadataError",
     "NodeExistsError",
     "NodeNotFoundError",
+    "ResourceError",
     "SelectionError",
     "StoreError",
     "UnsupportedError",
@@ -85,3 +86,8 @@ class ChecksumError(CodecError):
 
 class StoreError(ZarrBridgeError, OSError):
     """The underlying store failed (I/O error, permission, network, ...)."""
+
+
+class ResourceError(ZarrBridgeError, MemoryError):
+    """An operation would need more memory at once than the library's memory limit allows
+    (:func:`zarrbridge.set_memory_limit`); refused before anything was allocated or written."""

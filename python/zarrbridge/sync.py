@@ -34,6 +34,7 @@ __all__ = [
     "read_metadata",
     "read_orthogonal",
     "read_region",
+    "read_region_arrow",
     "read_vectorized",
     "resize",
     "update_attributes",
@@ -62,6 +63,7 @@ delete_chunk = blocking(_chunks.delete_chunk)
 read_chunks = blocking(_chunks.read_chunks)
 write_chunks = blocking(_chunks.write_chunks)
 read_region = blocking(_regions.read_region)
+read_region_arrow = blocking(_regions.read_region_arrow)
 write_region = blocking(_regions.write_region)
 read_encoded_chunk = blocking(_encoded.read_encoded_chunk)
 write_encoded_chunk = blocking(_encoded.write_encoded_chunk)

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -32,6 +33,9 @@ from zarrbridge.store import Store as NativeStore
 from zarrbridge.store import StoreLike, as_store
 
 __all__ = ["ZarrStore"]
+
+# zarr-python's stores answer a range that starts past the end of a value with no bytes.
+_get_ranges = functools.partial(_ext.store_get_ranges, past_end_is_empty=True)
 
 
 def _range(byte_range: ByteRequest | None) -> tuple[int | None, int | None] | None:
@@ -108,7 +112,7 @@ class ZarrStore(Store):
         if span is None:
             value = await _bridge.run(_ext.store_get, (native, key))
             return None if value is None else self._buffer(prototype, value)
-        parts = await _bridge.run(_ext.store_get_ranges, (native, key, [span]))
+        parts = await _bridge.run(_get_ranges, (native, key, [span]))
         return None if parts is None else self._buffer(prototype, parts[0])
 
     def get_sync(
@@ -123,7 +127,7 @@ class ZarrStore(Store):
         if span is None:
             value: Any = _ext.store_get(native, key)
             return None if value is None else self._buffer(prototype, value)
-        parts: Any = _ext.store_get_ranges(native, key, [span])
+        parts: Any = _get_ranges(native, key, [span])
         return None if parts is None else self._buffer(prototype, parts[0])
 
     async def get_partial_values(

@@ -1,35 +1,83 @@
 //! The chunk API: read, write and delete whole stored chunks (shards, for sharded arrays), or
 //! with `inner`, the inner chunks of a sharded array.
 
-use std::sync::Arc;
-
 use futures::{StreamExt, TryStreamExt};
 use zarrs::array::CodecOptions;
 
 use crate::compute::compute_part;
-use crate::dtype::ElementType;
+use crate::dtype::{ElementType, Kind};
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::byte_len;
 use crate::pipeline::{
-    codec_options, decode_into_target, encode_chunk, fetch_then, read_into, result_buffer,
-    store_encoded, write_from, ExternalBuffer, CHUNK_CONCURRENCY,
+    chunk_concurrency, codec_options, decode_into_target, encode_chunk, fetch_then, read_into,
+    result_buffer, store_encoded, write_from, ExternalBuffer, Locks,
 };
 use crate::progress;
-
-/// Bytes given for a write, kept alive (a caller's buffer or an owned copy) until it is done.
-pub type WriteData = Arc<dyn AsRef<[u8]> + Send + Sync>;
+pub use crate::values::{Values, VlenValues, WriteData};
+use crate::vlen;
 
 /// Decoded data: C-ordered native-endian elements, or `None` when it went to the caller's
-/// buffer.
+/// buffer; for variable-length types, the elements' bytes one after the other, with offsets.
 #[derive(Debug)]
 pub struct Decoded {
     /// The bytes, unless they were written into an external buffer.
     pub data: Option<Vec<u8>>,
+    /// For variable-length types: where each element starts in `data`, and where the last ends
+    /// (one more entry than elements).
+    pub offsets: Option<Vec<usize>>,
     /// The shape of the data.
     pub shape: Vec<u64>,
     /// The element type.
     pub element: ElementType,
+}
+
+impl Decoded {
+    /// Decoded fixed-size elements (`None`: they went to the caller's buffer).
+    #[must_use]
+    pub fn fixed(data: Option<Vec<u8>>, shape: Vec<u64>, element: ElementType) -> Self {
+        Self {
+            data,
+            offsets: None,
+            shape,
+            element,
+        }
+    }
+
+    /// Decoded variable-length elements; text is checked to be UTF-8.
+    pub(crate) fn checked(
+        values: VlenValues,
+        shape: Vec<u64>,
+        element: ElementType,
+    ) -> Result<Self> {
+        if element.kind == Kind::String && !values.is_utf8() {
+            return Err(Error::codec(format!(
+                "a chunk of a {} array holds text that is not UTF-8",
+                element.describe()
+            )));
+        }
+        Ok(Self {
+            data: Some(values.bytes),
+            offsets: Some(values.offsets),
+            shape,
+            element,
+        })
+    }
+}
+
+/// Refuse an output buffer (`out`: one is given) for variable-length data, which has no
+/// fixed-size elements to decode into one.
+///
+/// # Errors
+/// [`Error::InvalidData`] naming the data type.
+pub fn check_no_out(element: ElementType, out: bool) -> Result<()> {
+    if element.is_variable() && out {
+        return Err(Error::InvalidData(format!(
+            "out= is not supported for {} arrays (variable-length data)",
+            element.describe()
+        )));
+    }
+    Ok(())
 }
 
 async fn read_one(
@@ -40,9 +88,15 @@ async fn read_one(
     chunks: usize,
 ) -> Result<Decoded> {
     let element = array.element()?;
+    check_no_out(element, out.is_some())?;
     let target = array.array.chunk_subset(&coords)?;
-    let out = result_buffer(out, byte_len(&array.chunk_shape(), element.size))?;
     let shape = target.shape().to_vec();
+    if element.is_variable() {
+        let values = vlen::read_chunk(array, coords, options, chunks).await?;
+        return Decoded::checked(values, shape, element);
+    }
+    let chunk_shape = array.chunk_shape();
+    let out = result_buffer(out, byte_len(&chunk_shape, element.size), &chunk_shape)?;
     let (store, key) = (array.store.clone(), array.array.chunk_key(&coords));
     let (job_array, job_out) = (array.clone(), out.clone());
     let bytes = out.len();
@@ -53,17 +107,15 @@ async fn read_one(
     progress::done(1, bytes as u64);
     // SAFETY: decode_into_target wrote the whole chunk (decoded data or fill value).
     let data = unsafe { out.into_vec()? };
-    Ok(Decoded {
-        data,
-        shape,
-        element,
-    })
+    Ok(Decoded::fixed(data, shape, element))
 }
 
 /// Read one whole stored chunk (edge chunks include their padding).
 ///
 /// # Errors
-/// [`Error::ChunkIndex`] for coordinates outside the grid; codec and store errors.
+/// [`Error::ChunkIndex`] for coordinates outside the grid; [`Error::Unsupported`] for an array
+/// whose data cannot be moved; [`Error::InvalidData`] for `out` with variable-length data;
+/// codec and store errors.
 pub async fn read_chunk(
     array: &ArrayHandle,
     coords: &[u64],
@@ -80,6 +132,7 @@ pub async fn read_chunk(
 /// # Errors
 /// As [`read_chunk`]; all coordinates are checked before any I/O.
 pub async fn read_chunks(array: &ArrayHandle, coords: &[Vec<u64>]) -> Result<Vec<Decoded>> {
+    array.element()?;
     for c in coords {
         array.check_chunk(c)?;
     }
@@ -88,53 +141,61 @@ pub async fn read_chunks(array: &ArrayHandle, coords: &[Vec<u64>]) -> Result<Vec
     progress::plan(coords.len() as u64, bytes * coords.len() as u64);
     futures::stream::iter(coords.iter().cloned())
         .map(|c| read_one(array, c, None, options, coords.len()))
-        .buffered(CHUNK_CONCURRENCY)
+        .buffered(chunk_concurrency())
         .try_collect()
         .await
 }
 
-fn check_write(array: &ArrayHandle, coords: &[u64], data: &WriteData) -> Result<()> {
+/// The values for chunk `coords`, checked and in the form the pipeline writes.
+fn check_write(array: &ArrayHandle, coords: &[u64], data: Values) -> Result<Values> {
     array.check_chunk(coords)?;
-    check_size(&array.chunk_shape(), array.element()?.size, data)
-}
-
-fn check_size(shape: &[u64], elem: usize, data: &WriteData) -> Result<()> {
-    let needed = byte_len(shape, elem);
-    let given = (**data).as_ref().len();
-    if given != needed {
-        return Err(Error::InvalidData(format!(
-            "chunk data holds {given} bytes, a chunk of shape {shape:?} needs {needed}"
-        )));
-    }
-    Ok(())
+    data.prepare(array.element()?, &array.chunk_shape())
 }
 
 async fn write_one(
     array: &ArrayHandle,
     coords: Vec<u64>,
-    data: WriteData,
+    data: Values,
     options: CodecOptions,
     chunks: usize,
 ) -> Result<()> {
+    let key = array.array.chunk_key(&coords);
     let job_array = array.clone();
-    let bytes = (*data).as_ref().len();
     let job_coords = coords.clone();
-    let encoded = compute_part(chunks, bytes, move || {
-        encode_chunk(&job_array, &job_coords, (*data).as_ref(), &options)
-    })
-    .await;
-    store_encoded(array, &coords, encoded).await?;
+    let bytes = data.byte_len();
+    let encoded = match data {
+        Values::Fixed(data) => {
+            compute_part(chunks, bytes, move || {
+                encode_chunk(&job_array, &job_coords, (*data).as_ref(), &options)
+            })
+            .await
+        }
+        Values::Variable(values) => {
+            compute_part(chunks, bytes, move || {
+                vlen::encode_chunk(&job_array, &job_coords, &values, &options)
+            })
+            .await
+        }
+    };
+    // Ordered against partial writes of the same chunk (see crate::chunk_lock).
+    store_encoded(array, &coords, &key, encoded, Locks::Take).await?;
     progress::done(1, bytes as u64);
     Ok(())
 }
 
-/// Write one whole chunk (C order, native byte order, the full chunk shape).
+/// Write one whole chunk (the full chunk shape, C order): fixed-size elements in native byte
+/// order, or variable-length values (see [`Values`]).
 ///
 /// # Errors
-/// [`Error::ChunkIndex`], [`Error::InvalidData`] for a wrong size (nothing is written).
-pub async fn write_chunk(array: &ArrayHandle, coords: &[u64], data: WriteData) -> Result<()> {
-    check_write(array, coords, &data)?;
-    progress::plan(1, (*data).as_ref().len() as u64);
+/// [`Error::ChunkIndex`], [`Error::InvalidData`] for data that does not fit (nothing is
+/// written), [`Error::Unsupported`] for an array whose data cannot be moved.
+pub async fn write_chunk(
+    array: &ArrayHandle,
+    coords: &[u64],
+    data: impl Into<Values>,
+) -> Result<()> {
+    let data = check_write(array, coords, data.into())?;
+    progress::plan(1, data.byte_len() as u64);
     write_one(array, coords.to_vec(), data, codec_options(1), 1).await
 }
 
@@ -142,10 +203,10 @@ pub async fn write_chunk(array: &ArrayHandle, coords: &[u64], data: WriteData) -
 ///
 /// # Errors
 /// As [`write_chunk`]; [`Error::InvalidData`] when the lists differ in length.
-pub async fn write_chunks(
+pub async fn write_chunks<D: Into<Values>>(
     array: &ArrayHandle,
     coords: &[Vec<u64>],
-    data: Vec<WriteData>,
+    data: Vec<D>,
 ) -> Result<()> {
     if coords.len() != data.len() {
         return Err(Error::InvalidData(format!(
@@ -154,11 +215,13 @@ pub async fn write_chunks(
             data.len()
         )));
     }
-    for (c, d) in coords.iter().zip(&data) {
-        check_write(array, c, d)?;
-    }
+    let data = coords
+        .iter()
+        .zip(data)
+        .map(|(c, d)| check_write(array, c, d.into()))
+        .collect::<Result<Vec<_>>>()?;
     let (options, count) = (codec_options(coords.len()), coords.len());
-    let total: usize = data.iter().map(|d| (**d).as_ref().len()).sum();
+    let total: usize = data.iter().map(Values::byte_len).sum();
     progress::plan(count as u64, total as u64);
     // Futures are built first: a closure in the stream type trips rustc's higher-ranked
     // lifetime inference for `dyn` data.
@@ -169,7 +232,7 @@ pub async fn write_chunks(
         .map(|(c, d)| write_one(array, c, d, options, count))
         .collect();
     futures::stream::iter(writes)
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }
@@ -181,9 +244,7 @@ pub async fn write_chunks(
 pub async fn delete_chunk(array: &ArrayHandle, coords: &[u64]) -> Result<()> {
     array.check_chunk(coords)?;
     let key = array.array.chunk_key(coords);
-    let erased = array.store.erase(key.as_str()).await;
-    array.forget_shard(coords);
-    erased
+    store_encoded(array, coords, &key, Ok(None), Locks::Take).await
 }
 
 /// Read one inner chunk of a sharded array (coordinates in the grid of inner chunks, see
@@ -200,24 +261,33 @@ pub async fn read_inner_chunk(
 ) -> Result<Decoded> {
     let subset = array.locate_inner(coords)?.subset;
     let element = array.element()?;
-    let out = result_buffer(out, byte_len(subset.shape(), element.size))?;
+    check_no_out(element, out.is_some())?;
+    let shape = subset.shape().to_vec();
+    if element.is_variable() {
+        let values = vlen::read(array, &subset).await?;
+        return Decoded::checked(values, shape, element);
+    }
+    let out = result_buffer(out, byte_len(&shape, element.size), &shape)?;
     read_into(array, &subset, &out).await?;
     // SAFETY: read_into wrote the whole inner chunk (decoded data or fill value).
     let data = unsafe { out.into_vec()? };
-    Ok(Decoded {
-        data,
-        shape: subset.shape().to_vec(),
-        element,
-    })
+    Ok(Decoded::fixed(data, shape, element))
 }
 
-/// Write one inner chunk of a sharded array (the full inner chunk shape): its shard is read,
-/// merged and written once.
+/// Write one inner chunk of a sharded array (the full inner chunk shape, values as for
+/// [`write_chunk`]): its shard is read, merged and written once, under the shard's lock.
 ///
 /// # Errors
-/// As [`read_inner_chunk`]; [`Error::InvalidData`] for a wrong size (nothing is written).
-pub async fn write_inner_chunk(array: &ArrayHandle, coords: &[u64], data: WriteData) -> Result<()> {
+/// As [`read_inner_chunk`]; [`Error::InvalidData`] for data that does not fit (nothing is
+/// written).
+pub async fn write_inner_chunk(
+    array: &ArrayHandle,
+    coords: &[u64],
+    data: impl Into<Values>,
+) -> Result<()> {
     let subset = array.locate_inner(coords)?.subset;
-    check_size(subset.shape(), array.element()?.size, &data)?;
-    write_from(array, &subset, data).await
+    match data.into().prepare(array.element()?, subset.shape())? {
+        Values::Fixed(data) => write_from(array, &subset, data, Locks::Take).await,
+        Values::Variable(values) => vlen::write(array, &subset, values, Locks::Take).await,
+    }
 }

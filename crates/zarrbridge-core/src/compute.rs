@@ -102,6 +102,7 @@ fn pool() -> &'static rayon::ThreadPool {
     static POOL: PerProcess<rayon::ThreadPool> = PerProcess::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::sizing::sizing().compute_threads)
             .thread_name(|i| format!("zarrbridge-compute-{i}"))
             .build()
             .expect("the compute thread pool can be created")

@@ -19,16 +19,18 @@ use std::sync::Arc;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
+use crate::chunk_lock::lock_chunk;
 use crate::compute::compute_part;
 use crate::error::{Error, Result};
 use crate::handle::{ArrayHandle, GroupHandle};
+use crate::limits::check_len;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
 use crate::nodes::{
     descendants, prepare_slot, read_node_doc, store_consolidated, write_node_doc, Node, NodeDoc,
     NodeKind,
 };
 use crate::path::NodePath;
-use crate::pipeline::{codec_options, encode_chunk, read_into, SharedOut, CHUNK_CONCURRENCY};
+use crate::pipeline::{chunk_concurrency, codec_options, encode_chunk, read_into, SharedOut};
 use crate::progress;
 use crate::resize::GridIter;
 use crate::spec::{keywords_of, ArraySpec};
@@ -165,12 +167,16 @@ impl ArrayCopy {
         let key = self.dst.array.chunk_key(&coords);
         let bytes = self.bytes_of(&coords);
         if !self.present.contains(key.as_str()) {
-            if self.raw {
+            let value = if self.raw {
                 let from = self.src.array.chunk_key(&coords);
-                if let Some(value) = self.src.store.get(from.as_str()).await? {
-                    self.dst.store.set(key.as_str(), value).await?;
-                }
-            } else if let Some(value) = self.reencode(&coords).await? {
+                self.src.store.get(from.as_str()).await?
+            } else {
+                self.reencode(&coords).await?
+            };
+            if let Some(value) = value {
+                // A whole-chunk write: ordered against partial writes of the destination chunk
+                // in this process (see crate::chunk_lock).
+                let _held = lock_chunk(&self.dst.store, key.as_str()).await;
                 self.dst.store.set(key.as_str(), value).await?;
             }
         }
@@ -183,7 +189,9 @@ impl ArrayCopy {
     async fn reencode(&self, coords: &[u64]) -> Result<Option<bytes::Bytes>> {
         let elem = self.dst.element()?.size;
         let target = self.dst.array.chunk_subset_bounded(coords)?;
-        let out = SharedOut::owned(byte_len(target.shape(), elem));
+        let out = SharedOut::owned(byte_len(target.shape(), elem), || {
+            format!("chunk {coords:?} of the copy of array {}", self.src.path)
+        })?;
         // Counted as one chunk of the copy, not as a read of its own.
         progress::scope(None, read_into(&self.src, &target, &out)).await?;
         // SAFETY: read_into wrote every byte of the target.
@@ -197,6 +205,9 @@ impl ArrayCopy {
             }
             // An edge chunk: the part past the array's edge holds the fill value.
             let count = usize::try_from(chunk.num_elements()).unwrap_or(usize::MAX);
+            check_len(count.saturating_mul(elem), || {
+                format!("chunk {coords:?} of the copy of array {}", dst.path)
+            })?;
             let mut whole = dst.fill_value_bytes().repeat(count);
             let (src_strides, dst_strides) = (c_strides(target.shape()), c_strides(chunk.shape()));
             let at: Vec<u64> = target
@@ -250,6 +261,21 @@ async fn source_nodes(source: &Node) -> Result<Vec<(String, NodeDoc)>> {
             nodes
         }
     })
+}
+
+/// Refuse changes for an array of variable-length data: re-encoding reads regions of fixed-size
+/// elements (its stored chunks are copied untouched when nothing changes).
+fn check_reencodable(src: &ArrayHandle, changes: &Map<String, Value>) -> Result<()> {
+    let element = src.element()?;
+    if element.is_variable() && !changes.is_empty() {
+        return Err(Error::Unsupported(format!(
+            "copying array {} ({} data, variable-length) with changes to its chunks, shards, \
+             codecs or format is not supported; copy it unchanged",
+            src.path,
+            element.describe()
+        )));
+    }
+    Ok(())
 }
 
 /// The document the copy of `doc` gets, with `changes` applied to an array's.
@@ -306,6 +332,7 @@ pub async fn copy(source: &Node, dest: &Store, path: &str, options: &CopyOptions
                 };
                 let original =
                     ArrayHandle::from_metadata(src_store.clone(), from, node.doc.clone())?;
+                check_reencodable(&original, &options.changes)?;
                 let doc = planned(&original, &options.changes)?;
                 let copied = ArrayHandle::from_metadata(dest.clone(), at.clone(), doc.clone())?;
                 arrays.push((original, copied, options.changes.is_empty()));
@@ -388,7 +415,7 @@ async fn write_documents(
         .map(|(_, at, kind, doc)| write_document(dest, at, *kind, doc, resume))
         .collect();
     futures::stream::iter(writes)
-        .buffered(CHUNK_CONCURRENCY)
+        .buffered(chunk_concurrency())
         .try_collect()
         .await
 }
@@ -481,7 +508,7 @@ async fn copy_chunks(arrays: Vec<Arc<ArrayCopy>>) -> Result<()> {
         })
         .max()
         .unwrap_or(1);
-    let in_flight = (COPY_MEMORY / largest.max(1)).clamp(1, CHUNK_CONCURRENCY);
+    let in_flight = (COPY_MEMORY / largest.max(1)).clamp(1, chunk_concurrency());
     for array in &arrays {
         let (chunks, bytes) = array.plan();
         progress::plan(chunks, bytes);

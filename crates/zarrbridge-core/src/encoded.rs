@@ -11,12 +11,16 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::chunk_lock::lock_chunk;
 use crate::compute::compute_part;
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::ndcopy::byte_len;
-use crate::pipeline::{codec_options, decode_in_scratch, decode_into_target, decode_pieces};
+use crate::pipeline::{
+    codec_options, decode_in_scratch, decode_into_target, decode_pieces, store_encoded, Locks,
+};
 use crate::shards::ShardReads;
+use crate::vlen;
 
 /// The sharding layout of `array`, for work on its inner chunks.
 fn inner_layout(array: &ArrayHandle) -> Result<&Arc<ShardReads>> {
@@ -83,24 +87,29 @@ fn check_decodes(
     inner: Option<&zarrs::array::ArraySubset>,
     encoded: Bytes,
 ) -> Result<()> {
-    let elem = array.element()?.size;
+    let element = array.element()?;
     let target = match inner {
         Some(subset) => subset.clone(),
         None => array.array.chunk_subset(coords)?,
     };
     let options = codec_options(1);
-    decode_in_scratch(
-        byte_len(target.shape(), elem),
-        |out| match inner {
-            Some(subset) => {
-                let job = vec![(subset.clone(), Some(encoded))];
-                decode_pieces(array, job, subset, out, &options)
-            }
-            None => decode_into_target(array, coords, Some(encoded), &target, out, &options),
-        },
-        |_| Ok(()),
-    )
-    .map_err(|e| {
+    let decoded = if element.is_variable() {
+        // Inner chunks of variable-length data are refused before (`inner_layout`).
+        vlen::decode_chunk(array, coords, Some(encoded), &options).map(|_| ())
+    } else {
+        decode_in_scratch(
+            byte_len(target.shape(), element.size),
+            |out| match inner {
+                Some(subset) => {
+                    let job = vec![(subset.clone(), Some(encoded))];
+                    decode_pieces(array, job, subset, out, &options)
+                }
+                None => decode_into_target(array, coords, Some(encoded), &target, out, &options),
+            },
+            |_| Ok(()),
+        )
+    };
+    decoded.map_err(|e| {
         Error::codec(format!(
             "the bytes given for chunk {coords:?} of array {} do not decode with its codecs, \
              so nothing was written: {e}",
@@ -110,14 +119,16 @@ fn check_decodes(
 }
 
 /// Store `data` as the encoded bytes of chunk `coords` (`None`: remove it; it then reads as
-/// the fill value). With `inner`, as an inner chunk of a sharded array: its shard is read and
-/// written back with the new bytes in place of the old ones (a shard left with no inner chunk
-/// is erased unless the handle writes empty chunks). With `validate`, the bytes are decoded
-/// first and refused if that fails.
+/// the fill value), under the chunk's lock (see [`crate::chunk_lock`]). With `inner`, as an
+/// inner chunk of a sharded array: its shard is read and written back with the new bytes in
+/// place of the old ones, its lock held from the read to the write (a shard left with no inner
+/// chunk is erased unless the handle writes empty chunks). With `validate`, the bytes are
+/// decoded first and refused if that fails.
 ///
 /// # Errors
 /// [`Error::ChunkIndex`] for coordinates outside the grid; [`Error::Codec`] for bytes that do
-/// not decode (nothing is written) or a damaged shard; store errors.
+/// not decode (nothing is written) or a damaged shard; [`Error::Resource`] for a shard to
+/// rebuild over the memory limit; store errors.
 pub async fn write_encoded_chunk(
     array: &ArrayHandle,
     coords: &[u64],
@@ -130,19 +141,14 @@ pub async fn write_encoded_chunk(
         array.check_chunk(coords)?;
         if let (true, Some(bytes)) = (validate, &data) {
             let (job_array, job_coords, bytes) = (array.clone(), coords.to_vec(), bytes.clone());
-            let size = byte_len(&array.chunk_shape(), array.element()?.size);
+            let size = byte_len(&array.chunk_shape(), array.element()?.size.max(1));
             compute_part(1, size, move || {
                 check_decodes(&job_array, &job_coords, None, bytes)
             })
             .await?;
         }
         let key = array.array.chunk_key(coords);
-        let written = match data {
-            Some(bytes) => array.store.set(key.as_str(), bytes).await,
-            None => array.store.erase(key.as_str()).await,
-        };
-        array.forget_shard(coords);
-        return written;
+        return store_encoded(array, coords, &key, Ok(data), Locks::Take).await;
     }
     let located = array.locate_inner(coords)?;
     let shards = inner_layout(array)?.clone();
@@ -156,6 +162,8 @@ pub async fn write_encoded_chunk(
         .await?;
     }
     let key = array.array.chunk_key(&located.shard);
+    // A read-modify-write of the shard: its lock is held until the new shard is stored.
+    let held = lock_chunk(&array.store, key.as_str()).await;
     let existing = array.store.get(key.as_str()).await?;
     let keep_empty = array.write_empty_chunks;
     let rebuilt = compute_part(1, existing.as_ref().map_or(0, Bytes::len), move || {
@@ -168,12 +176,10 @@ pub async fn write_encoded_chunk(
         )
     })
     .await;
-    let rebuilt = rebuilt.map_err(|e| e.context(&format!("{} (key {key:?}): ", array.store.url())));
-    let written = match rebuilt {
-        Ok(Some(shard)) => array.store.set(key.as_str(), Bytes::from(shard)).await,
-        Ok(None) => array.store.erase(key.as_str()).await,
-        Err(e) => Err(e),
-    };
-    array.forget_shard(&located.shard);
+    let rebuilt = rebuilt
+        .map(|shard| shard.map(Bytes::from))
+        .map_err(|e| e.context(&format!("{} (key {key:?}): ", array.store.url())));
+    let written = store_encoded(array, &located.shard, &key, rebuilt, Locks::Held).await;
+    drop(held);
     written
 }

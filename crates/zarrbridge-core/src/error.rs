@@ -86,6 +86,10 @@ pub enum Error {
         #[source]
         source: Option<Redacted>,
     },
+    /// An operation would need more memory at once than it may take (see [`crate::limits`]):
+    /// refused before anything is allocated.
+    #[error("{0}")]
+    Resource(String),
 }
 
 impl Error {

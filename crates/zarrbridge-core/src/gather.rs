@@ -18,15 +18,16 @@ use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
 use zarrs::array::{ArraySubset, CodecOptions};
 
-use crate::chunks::{Decoded, WriteData};
+use crate::chunks::{Decoded, Values};
 use crate::compute::{compute_part, install};
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
 use crate::indexing::{strides, walk, FancySelection, Picks, Unit};
 use crate::ndcopy::byte_len;
 use crate::pipeline::{
-    codec_options, decode_in_scratch, decode_into_target, decode_pieces, encode_chunk, fetch_then,
-    result_buffer, store_encoded, ExternalBuffer, SharedOut, CHUNK_CONCURRENCY,
+    chunk_concurrency, codec_options, decode_in_scratch, decode_into_target, decode_pieces,
+    encode_chunk, fetch_then, lock_to_merge, result_buffer, store_encoded, ExternalBuffer, Locks,
+    SharedOut,
 };
 use crate::progress;
 use crate::shards::{PartRead, ShardReads};
@@ -45,7 +46,7 @@ struct Layout {
 impl Layout {
     fn new(array: &ArrayHandle, sel: &FancySelection, unit_shape: Vec<u64>) -> Result<Self> {
         Ok(Self {
-            elem: array.element()?.size,
+            elem: fixed_size(array)?,
             unit_strides: strides(&unit_shape),
             unit_shape,
             out_strides: sel.walk_strides(),
@@ -83,6 +84,23 @@ impl Layout {
     }
 }
 
+/// The array's element size: units are copied element by element, which variable-length data
+/// (`string`, `bytes`) has no fixed size for.
+///
+/// # Errors
+/// [`Error::Unsupported`] for a data type of variable size.
+fn fixed_size(array: &ArrayHandle) -> Result<usize> {
+    let element = array.element()?;
+    if element.is_variable() {
+        return Err(Error::Unsupported(format!(
+            "orthogonal, vectorized and stepped selections of {} arrays (variable-length data) \
+             are not supported; read a box (steps of 1) and index it with numpy",
+            element.describe()
+        )));
+    }
+    Ok(element.size)
+}
+
 fn check_selection(array: &ArrayHandle, sel: &FancySelection) -> Result<()> {
     if sel.array_shape() != array.shape() {
         return Err(Error::Selection(format!(
@@ -107,15 +125,13 @@ pub async fn read_selection(
     out: Option<Box<dyn ExternalBuffer>>,
 ) -> Result<Decoded> {
     let element = array.element()?;
-    let out = result_buffer(out, byte_len(sel.shape(), element.size))?;
+    fixed_size(array)?;
+    check_selection(array, sel)?;
+    let out = result_buffer(out, byte_len(sel.shape(), element.size), sel.shape())?;
     fill_selection(array, sel, &out).await?;
     // SAFETY: every byte of the result was written (an empty selection has none).
     let data = unsafe { out.into_vec()? };
-    Ok(Decoded {
-        data,
-        shape: sel.shape().to_vec(),
-        element,
-    })
+    Ok(Decoded::fixed(data, sel.shape().to_vec(), element))
 }
 
 /// Fill `out` (the selection's result, C order) with the selected elements of `array`.
@@ -128,7 +144,7 @@ pub(crate) async fn fill_selection(
     out: &Arc<SharedOut>,
 ) -> Result<()> {
     check_selection(array, sel)?;
-    let elem = array.element()?.size;
+    let elem = fixed_size(array)?;
     let expected = sel.result_bytes(elem);
     if out.len() as u64 != expected {
         return Err(Error::InvalidData(format!(
@@ -188,7 +204,7 @@ async fn read_chunks(
                 Ok::<_, Error>(())
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }
@@ -247,7 +263,7 @@ async fn read_inner_chunks(
             };
             async move { job.read(shard, pieces).await }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }
@@ -366,18 +382,15 @@ impl ShardJob {
 pub async fn write_selection(
     array: &ArrayHandle,
     sel: &FancySelection,
-    data: WriteData,
+    data: impl Into<Values>,
 ) -> Result<()> {
     check_selection(array, sel)?;
-    let elem = array.element()?.size;
-    let expected = sel.result_bytes(elem);
-    let given = (*data).as_ref().len();
-    if given as u64 != expected {
-        return Err(Error::InvalidData(format!(
-            "data holds {given} bytes, the selection of shape {:?} needs {expected}",
-            sel.shape()
-        )));
-    }
+    fixed_size(array)?;
+    let data = match data.into().prepare(array.element()?, sel.shape())? {
+        Values::Fixed(data) => data,
+        Values::Variable(_) => return Err(Error::codec("internal: variable-length values")),
+    };
+    let expected = (*data).as_ref().len() as u64;
     if sel.is_empty() {
         return Ok(());
     }
@@ -394,6 +407,9 @@ pub async fn write_selection(
                 let done = unit.elements() * layout.elem as u64;
                 let coords = unit.coords.clone();
                 let key = array.array.chunk_key(&coords);
+                // Held from the read to the write (see crate::chunk_lock): a concurrent write
+                // of other elements of this chunk is not lost.
+                let (held, locks) = lock_to_merge(&array, &key, false, Locks::Take).await;
                 let existing = array.store.get(key.as_str()).await?;
                 let job_array = array.clone();
                 let encoded = compute_part(count, unit_bytes, move || {
@@ -411,12 +427,14 @@ pub async fn write_selection(
                     )
                 })
                 .await;
-                store_encoded(&array, &coords, encoded).await?;
+                let written = store_encoded(&array, &coords, &key, encoded, locks).await;
+                drop(held);
+                written?;
                 progress::done(1, done);
                 Ok::<_, Error>(())
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }

@@ -7,7 +7,7 @@ use zarrs::array::{Array, ArrayMetadata, ArrayShardedExt, ArraySubset};
 use zarrs::storage::AsyncReadableWritableListableStorageTraits;
 
 use crate::consolidated::Consolidated;
-use crate::dtype::ElementType;
+use crate::dtype::{zarrs_document, ElementType};
 use crate::error::{Error, Result};
 use crate::fast::FastChain;
 use crate::path::NodePath;
@@ -24,7 +24,8 @@ pub struct ArrayHandle {
     pub(crate) path: NodePath,
     pub(crate) array: Arc<Array<Storage>>,
     doc: Arc<Value>,
-    element: Option<ElementType>,
+    /// The element type, or why data cannot be moved (an unsupported data type or codec).
+    element: std::result::Result<ElementType, Arc<str>>,
     pub(crate) write_empty_chunks: bool,
     /// The chain on the library's own codec path, when it runs it (see [`crate::fast`]).
     pub(crate) fast: Option<Arc<FastChain>>,
@@ -44,47 +45,66 @@ impl ArrayHandle {
     /// `attributes` key) with no I/O.
     ///
     /// # Errors
-    /// [`Error::Metadata`] for an invalid document, [`Error::Unsupported`] for codecs or data
-    /// types zarrs does not know.
-    #[allow(clippy::needless_pass_by_value)] // the document is the handle's input, taken whole
+    /// [`Error::Metadata`] for an invalid document, [`Error::Unsupported`] naming the data type
+    /// or codec (and the path) when the array's data cannot be moved.
     pub fn from_metadata(store: Store, path: NodePath, doc: Value) -> Result<Self> {
-        let invalid = |e: serde_json::Error| Error::Metadata {
-            message: format!(
-                "invalid array metadata for {} in {}: {e}",
-                path,
-                store.url()
-            ),
-            source: Some(e.into()),
+        let handle = Self::listed(store, path, doc)?;
+        handle.element()?;
+        Ok(handle)
+    }
+
+    /// Build a handle as [`ArrayHandle::from_metadata`] does, but keep one whose data type or
+    /// codecs are not supported: it has its shape, chunking and metadata, and every data
+    /// operation on it raises [`Error::Unsupported`]. Listing a group uses this, so that one
+    /// such child never hides the others.
+    ///
+    /// # Errors
+    /// [`Error::Metadata`] for an invalid document.
+    #[allow(clippy::needless_pass_by_value)] // the document is the handle's input, taken whole
+    pub fn listed(store: Store, path: NodePath, doc: Value) -> Result<Self> {
+        let context = format!("array {path}: ");
+        let mut element = match ElementType::of_document(&doc) {
+            Ok(element) => Ok(element),
+            Err(Error::Unsupported(why)) => Err(why),
+            Err(e) => return Err(e.context(&context)),
         };
         let transformers = doc.get("storage_transformers").and_then(Value::as_array);
         if transformers.is_some_and(|t| !t.is_empty()) {
-            return Err(Error::Unsupported(format!(
-                "array {path} uses storage transformers, which are not supported"
-            )));
+            element = Err("storage transformers are not supported".into());
         }
-        let metadata = match doc.get("zarr_format").and_then(Value::as_u64) {
-            Some(3) => ArrayMetadata::V3(serde_json::from_value(doc.clone()).map_err(invalid)?),
-            Some(2) => ArrayMetadata::V2(serde_json::from_value(doc.clone()).map_err(invalid)?),
-            _ => {
-                return Err(Error::metadata(format!(
-                    "array metadata for {path} lacks \"zarr_format\": 2 or 3"
-                )))
+        let built = match &element {
+            Ok(e) => zarrs_document(&doc, e).and_then(|zdoc| build(&store, &path, &zdoc)),
+            Err(why) => Err(Error::Unsupported(why.clone())),
+        };
+        let array = match built {
+            Ok(array) => array,
+            // Our table or zarrs does not know the data type or a codec: keep the handle,
+            // without its data.
+            Err(e) => {
+                let why = match (&element, e) {
+                    (Err(why), _) => why.clone(),
+                    (Ok(_), Error::Unsupported(why)) => why,
+                    (Ok(_), e) => return Err(e.context(&context)),
+                };
+                let array = stand_in(&store, &path, &doc)
+                    .ok_or_else(|| Error::Unsupported(why.clone()).context(&context))?;
+                element = Err(why);
+                array
             }
         };
-        let array = Array::new_with_metadata(
-            store.storage().clone(),
-            &format!("/{}", path.as_str()),
-            metadata,
-        )
-        .map_err(|e| Error::from(e).context(&format!("array {path}: ")))?;
-        let element = ElementType::of(array.data_type()).ok();
+        let element = element.map_err(|why| -> Arc<str> {
+            format!("array {path} in {}: {why}", store.url()).into()
+        });
         let fast = if fast_codecs_enabled() {
-            detect_fast(&array, element)
+            detect_fast(&array, element.as_ref().ok())
         } else {
             None
         };
         // Only for data types of fixed size, whose inner chunks decode into place.
         let shards = element
+            .as_ref()
+            .ok()
+            .filter(|e| !e.is_variable())
             .and_then(|_| ShardReads::detect(&array.codecs(), array.shape().len()))
             .map(Arc::new);
         // Keep the document as given: zarrs validated it, but its own serialisation writes
@@ -109,7 +129,7 @@ impl ArrayHandle {
     pub fn with_fast_codecs(&self, enabled: bool) -> Self {
         Self {
             fast: if enabled {
-                detect_fast(&self.array, self.element)
+                detect_fast(&self.array, self.element.as_ref().ok())
             } else {
                 None
             },
@@ -179,20 +199,23 @@ impl ArrayHandle {
         self.array.shape()
     }
 
-    /// The element type, or [`Error::Unsupported`] for types data cannot be moved in yet.
+    /// The element type, or [`Error::Unsupported`] when the array's data cannot be moved.
     ///
     /// # Errors
-    /// [`Error::Unsupported`] naming the data type.
+    /// [`Error::Unsupported`] naming the data type or codec and the path.
     pub fn element(&self) -> Result<ElementType> {
         self.element
-            .ok_or_else(|| ElementType::of(self.array.data_type()).unwrap_err())
+            .clone()
+            .map_err(|why| Error::Unsupported(why.to_string()))
     }
 
-    /// numpy type string of decoded data (`"|O"` for types not supported yet).
+    /// numpy type string of decoded data (`"|O"` when the data cannot be moved; see
+    /// [`ElementType::numpy_native`]).
     #[must_use]
     pub fn numpy_dtype(&self) -> String {
         self.element
-            .map_or_else(|| "|O".to_string(), |e| e.numpy_native())
+            .as_ref()
+            .map_or_else(|_| "|O".to_string(), ElementType::numpy_native)
     }
 
     /// Shape of one stored chunk (a shard, for sharded arrays).
@@ -348,9 +371,65 @@ fn fast_codecs_enabled() -> bool {
     std::env::var_os("ZARRBRIDGE_FAST_CODECS").is_none_or(|v| v != "0")
 }
 
-fn detect_fast(array: &Array<Storage>, element: Option<ElementType>) -> Option<Arc<FastChain>> {
-    let elem = element?.size;
-    FastChain::detect(&array.codecs(), elem, array.shape().len()).map(Arc::new)
+fn detect_fast(array: &Array<Storage>, element: Option<&ElementType>) -> Option<Arc<FastChain>> {
+    let element = element.filter(|e| !e.is_variable())?;
+    FastChain::detect(&array.codecs(), element.size, array.shape().len()).map(Arc::new)
+}
+
+fn build(store: &Store, path: &NodePath, doc: &Value) -> Result<Array<Storage>> {
+    let invalid = |e: serde_json::Error| Error::Metadata {
+        message: format!(
+            "invalid array metadata for {} in {}: {e}",
+            path,
+            store.url()
+        ),
+        source: Some(e.into()),
+    };
+    let metadata = match doc.get("zarr_format").and_then(Value::as_u64) {
+        Some(3) => ArrayMetadata::V3(serde_json::from_value(doc.clone()).map_err(invalid)?),
+        Some(2) => ArrayMetadata::V2(serde_json::from_value(doc.clone()).map_err(invalid)?),
+        _ => {
+            return Err(Error::metadata(format!(
+                "array metadata for {path} lacks \"zarr_format\": 2 or 3"
+            )))
+        }
+    };
+    Ok(Array::new_with_metadata(
+        store.storage().clone(),
+        &format!("/{}", path.as_str()),
+        metadata,
+    )?)
+}
+
+/// The array of `doc` with its data type, fill value and codecs replaced by plain bytes, so
+/// that its shape and chunk grid (and chunk keys) are known though its data is not; with a
+/// chunk grid zarrs does not know either, one chunk. `None` when even that cannot be built.
+fn stand_in(store: &Store, path: &NodePath, doc: &Value) -> Option<Array<Storage>> {
+    let mut plain = doc.clone();
+    let map = plain.as_object_mut()?;
+    if map.get("zarr_format").and_then(Value::as_u64) == Some(2) {
+        map.insert("dtype".into(), "|u1".into());
+        map.insert("filters".into(), Value::Null);
+        map.insert("compressor".into(), Value::Null);
+    } else {
+        map.insert("data_type".into(), "uint8".into());
+        map.insert("codecs".into(), serde_json::json!([{"name": "bytes"}]));
+        map.remove("storage_transformers");
+    }
+    map.insert("fill_value".into(), 0.into());
+    build(store, path, &plain).ok().or_else(|| {
+        let shape = plain.get("shape")?.clone();
+        let map = plain.as_object_mut()?;
+        if map.contains_key("chunk_grid") {
+            map.insert(
+                "chunk_grid".into(),
+                serde_json::json!({"name": "regular", "configuration": {"chunk_shape": shape}}),
+            );
+        } else {
+            map.insert("chunks".into(), shape);
+        }
+        build(store, path, &plain).ok()
+    })
 }
 
 /// A group: store, path and metadata document, and the consolidated metadata of the nodes

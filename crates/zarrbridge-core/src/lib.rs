@@ -3,6 +3,7 @@
 //! Every operation is an `async fn` taking a [`Store`] or a handle. I/O runs on the caller's
 //! tokio runtime; codec work runs on the rayon pool ([`compute`]).
 
+mod chunk_lock;
 pub mod chunks;
 pub mod compute;
 pub mod consolidated;
@@ -15,8 +16,10 @@ pub mod gather;
 pub mod handle;
 pub mod indexing;
 pub mod io_stats;
+pub mod limits;
 pub mod ndcopy;
 pub mod nodes;
+pub mod pages;
 pub mod path;
 pub mod per_process;
 mod pipeline;
@@ -24,13 +27,16 @@ pub mod progress;
 pub mod regions;
 pub mod resize;
 pub mod shards;
+pub mod sizing;
 pub mod spec;
 pub mod store;
 pub mod store_io;
+pub mod values;
+mod vlen;
 
 pub use chunks::{
     delete_chunk, read_chunk, read_chunks, read_inner_chunk, write_chunk, write_chunks,
-    write_inner_chunk, Decoded, WriteData,
+    write_inner_chunk, Decoded, Values, VlenValues, WriteData,
 };
 pub use copy::{copy, CopyOptions};
 pub use dtype::ElementType;

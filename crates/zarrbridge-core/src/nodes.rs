@@ -233,19 +233,25 @@ pub(crate) async fn write_node_doc(
     Ok(())
 }
 
-fn node_from_doc(store: &Store, path: NodePath, doc: NodeDoc) -> Result<Node> {
-    node_with(store, path, doc, None)
+/// The node of a document; an array whose data cannot be moved (a data type or codec that is
+/// not supported) is refused when `strict`, else kept (see [`ArrayHandle::listed`]).
+fn node_from_doc(store: &Store, path: NodePath, doc: NodeDoc, strict: bool) -> Result<Node> {
+    node_with(store, path, doc, None, strict)
 }
 
-/// A handle from a document; a group gets `consolidated` as its consolidated metadata.
+/// [`node_from_doc`]; a group gets `consolidated` as its consolidated metadata.
 fn node_with(
     store: &Store,
     path: NodePath,
     doc: NodeDoc,
     consolidated: Option<Consolidated>,
+    strict: bool,
 ) -> Result<Node> {
     Ok(match doc.kind {
-        NodeKind::Array => Node::Array(ArrayHandle::from_metadata(store.clone(), path, doc.doc)?),
+        NodeKind::Array if strict => {
+            Node::Array(ArrayHandle::from_metadata(store.clone(), path, doc.doc)?)
+        }
+        NodeKind::Array => Node::Array(ArrayHandle::listed(store.clone(), path, doc.doc)?),
         NodeKind::Group => Node::Group(
             GroupHandle::from_metadata(store.clone(), path, doc.doc)?
                 .with_consolidated(consolidated.map(Arc::new)),
@@ -398,7 +404,7 @@ async fn open_node_as(
     let (doc, consolidated) = read_node(store, &path, use_consolidated, zarr_format)
         .await?
         .ok_or_else(|| not_found(store, &path, "array or group"))?;
-    node_with(store, path, doc, consolidated)
+    node_with(store, path, doc, consolidated, true)
 }
 
 /// Open the array at `path`.
@@ -457,7 +463,7 @@ pub async fn open_in_group(
         if let Some(consolidated) = group.consolidated() {
             if let Some(doc) = consolidated.get(&relative) {
                 let below = consolidated.below(&relative);
-                return node_with(&group.store, full, doc.clone(), Some(below));
+                return node_with(&group.store, full, doc.clone(), Some(below), true);
             }
         }
     }
@@ -490,7 +496,9 @@ pub async fn read_metadata(store: &Store, path: &str) -> Result<Value> {
 
 /// The arrays and groups directly below `path`, sorted by name: from the consolidated
 /// metadata of the group there when it has some and `use_consolidated` allows (one request in
-/// all for v3), else from a listing and each child's metadata.
+/// all for v3), else from a listing and each child's metadata. An array whose data type or
+/// codecs are not supported is listed too, with its metadata; reading it raises
+/// [`Error::Unsupported`].
 ///
 /// # Errors
 /// [`Error::Store`] for I/O failures, [`Error::Metadata`] for a child with bad metadata or
@@ -559,7 +567,7 @@ fn children_from(store: &Store, path: &NodePath, consolidated: &Consolidated) ->
         .filter_map(|(name, doc)| {
             let child = path.join(&name).ok()?;
             let below = consolidated.below(&name);
-            Some(node_with(store, child, doc, Some(below)))
+            Some(node_with(store, child, doc, Some(below), false))
         })
         .collect()
 }
@@ -582,7 +590,7 @@ async fn list_stored_children(store: &Store, path: &NodePath) -> Result<Vec<Node
     }
     let docs = stored_child_docs(store, path, names).await?;
     docs.into_iter()
-        .map(|(child, doc)| node_from_doc(store, child, doc))
+        .map(|(child, doc)| node_from_doc(store, child, doc, false))
         .collect()
 }
 
@@ -746,7 +754,7 @@ pub async fn update_attributes(
             )))
         }
     }
-    let node = node_from_doc(store, path.clone(), current.clone())?;
+    let node = node_from_doc(store, path.clone(), current.clone(), false)?;
     write_node_doc(store, path, current.kind, &current.doc).await?;
     Ok(node)
 }

@@ -13,18 +13,24 @@ use zarrs::array::{
 };
 use zarrs::storage::StoreKey;
 
+use crate::chunk_lock::{lock_chunk, ChunkLock};
 use crate::compute::{compute_part, compute_threads, in_place_budget, install};
 use crate::error::{Error, Result};
 use crate::fast::{inner_subsets, overlaps, ReadTarget, WriteSource};
 use crate::handle::ArrayHandle;
 use crate::io_stats;
+use crate::limits::check_len;
 use crate::ndcopy::{byte_len, c_strides, copy_block, offset_of, Strided};
 use crate::progress;
 use crate::shards::{PartRead, ShardReads};
 use crate::store::{InPlace, Store};
 
-/// How many chunks one operation keeps in flight (fetching or decoding).
-pub(crate) const CHUNK_CONCURRENCY: usize = 64;
+/// How many chunks one operation keeps in flight (fetching or decoding; see [`Sizing`]).
+///
+/// [`Sizing`]: crate::sizing::Sizing
+pub(crate) fn chunk_concurrency() -> usize {
+    crate::sizing::sizing().chunk_concurrency
+}
 
 /// Chunk files up to this size are read by the compute job that decodes them (see
 /// [`read_into`]); larger ones through tokio's blocking pool.
@@ -46,32 +52,6 @@ pub unsafe trait ExternalBuffer: Send + Sync + 'static {
     }
 }
 
-/// Results from this size up are backed by transparent huge pages where the system allows it
-/// (as numpy does): faulting in a large fresh buffer 4 KiB at a time costs about as much as
-/// decoding into it.
-const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
-
-fn advise_huge_pages(vec: &mut Vec<u8>) {
-    #[cfg(target_os = "linux")]
-    if vec.capacity() >= HUGE_PAGE_THRESHOLD {
-        const HUGE: usize = 2 << 20;
-        let start = vec.as_mut_ptr() as usize;
-        let aligned = start.next_multiple_of(HUGE);
-        let end = (start + vec.capacity()) / HUGE * HUGE;
-        if end > aligned {
-            // SAFETY: the range lies inside the Vec's allocation; MADV_HUGEPAGE only changes
-            // how the kernel backs it, never its contents. Failure (no THP) is harmless.
-            unsafe {
-                libc::madvise(
-                    aligned as *mut libc::c_void,
-                    end - aligned,
-                    libc::MADV_HUGEPAGE,
-                );
-            }
-        }
-    }
-}
-
 /// The destination of one read, shared by its compute jobs. Each job writes a disjoint region;
 /// the memory lives until the last job lets go, even if the read is cancelled.
 pub(crate) struct SharedOut {
@@ -85,12 +65,12 @@ enum Owner {
 }
 
 impl SharedOut {
-    /// A new, uninitialised buffer of `len` bytes; every byte must be written before
+    /// A new, uninitialised buffer of `len` bytes (holding `what`, for the error when that is
+    /// more than the memory limit allows); every byte must be written before
     /// [`SharedOut::into_vec`].
-    #[must_use]
-    pub(crate) fn owned(len: usize) -> Arc<Self> {
-        let mut vec = Vec::with_capacity(len);
-        advise_huge_pages(&mut vec);
+    pub(crate) fn owned(len: usize, what: impl FnOnce() -> String) -> Result<Arc<Self>> {
+        check_len(len, what)?;
+        let mut vec = crate::pages::new_result(len);
         let spare = vec.spare_capacity_mut();
         // SAFETY: the Vec's heap memory does not move when the Vec is moved into `owner`, and
         // it lives as long as `self`; only disjoint regions are written through the cells.
@@ -100,10 +80,10 @@ impl SharedOut {
                 len,
             ))
         };
-        Arc::new(Self {
+        Ok(Arc::new(Self {
             cells,
             owner: Owner::Vec(vec),
-        })
+        }))
     }
 
     /// Wrap a caller's buffer.
@@ -195,12 +175,14 @@ unsafe impl ExternalBuffer for Lent {
 /// to change and encode it again) without a new allocation per chunk.
 ///
 /// # Errors
-/// What `decode` or `then` return; [`Error::Codec`] if `decode` kept its destination.
+/// What `decode` or `then` return; [`Error::Codec`] if `decode` kept its destination;
+/// [`Error::Resource`] if `len` is more than the memory limit allows.
 pub(crate) fn decode_in_scratch<R>(
     len: usize,
     decode: impl FnOnce(&Arc<SharedOut>) -> Result<()>,
     then: impl FnOnce(&mut [u8]) -> Result<R>,
 ) -> Result<R> {
+    check_len(len, || format!("decoding a unit of {len} bytes"))?;
     crate::fast::with_scratch(len, |scratch| {
         let out = SharedOut::external(Box::new(Lent {
             ptr: scratch.as_mut_ptr(),
@@ -223,7 +205,7 @@ pub(crate) fn codec_options(chunks: usize) -> CodecOptions {
 }
 
 /// The chunks of `array` that intersect `subset`, in C order.
-fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<u64>>> {
+pub(crate) fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<u64>>> {
     if subset.num_elements() == 0 {
         return Ok(Vec::new());
     }
@@ -235,14 +217,15 @@ fn chunks_touching(array: &ArrayHandle, subset: &ArraySubset) -> Result<Vec<Vec<
     Ok(chunks.indices().into_iter().map(|c| c.to_vec()).collect())
 }
 
-/// The destination of a read of `len` bytes: the caller's buffer when given (it must be
-/// exactly that size), else a new one.
+/// The destination of a read of `len` bytes, a result of `shape`: the caller's buffer when
+/// given (it must be exactly that size), else a new one.
 pub(crate) fn result_buffer(
     out: Option<Box<dyn ExternalBuffer>>,
     len: usize,
+    shape: &[u64],
 ) -> Result<Arc<SharedOut>> {
     match out {
-        None => Ok(SharedOut::owned(len)),
+        None => SharedOut::owned(len, || format!("a result of shape {shape:?}")),
         Some(buffer) if buffer.len() == len => Ok(SharedOut::external(buffer)),
         Some(buffer) => Err(Error::InvalidData(format!(
             "out holds {} bytes, the result needs {len}",
@@ -320,6 +303,10 @@ pub(crate) fn decode_with_codecs(
             .fill(array.fill_value_bytes())
             .map_err(|e| Error::codec(e.to_string()));
     };
+    // zarrs decodes the piece whole (compressed chains cannot be decoded in part).
+    check_len(byte_len(piece.shape(), elem), || {
+        format!("decoding a chunk of shape {:?}", piece.shape())
+    })?;
     let whole = in_piece.start().iter().all(|&s| s == 0) && in_piece.shape() == piece.shape();
     if whole {
         codecs.decode_into(
@@ -450,19 +437,28 @@ pub(crate) async fn read_into(
             }
             .boxed())
         })
-        .try_buffer_unordered(CHUNK_CONCURRENCY)
+        .try_buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
 }
 
+/// Whether a write takes its chunks' locks (see [`crate::chunk_lock`]) or its caller already
+/// holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locks {
+    Take,
+    Held,
+}
+
 /// Store `data` (C order, `target`'s shape, native byte order) into the array region `target`.
-/// Chunks only partly covered are read, merged and rewritten: one read and one write of each
-/// stored chunk. Chunks left equal to the fill value are erased unless the handle writes empty
-/// chunks.
+/// Chunks only partly covered are read, merged and rewritten under their chunk's lock: one read
+/// and one write of each stored chunk. Chunks left equal to the fill value are erased unless
+/// the handle writes empty chunks.
 pub(crate) async fn write_from(
     array: &ArrayHandle,
     target: &ArraySubset,
     data: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    locks: Locks,
 ) -> Result<()> {
     let elem = array.element()?.size;
     let expected = byte_len(target.shape(), elem);
@@ -483,7 +479,9 @@ pub(crate) async fn write_from(
             async move {
                 let key = array.array.chunk_key(&coords);
                 let done = bytes_in(&array, &coords, &target, elem);
-                let existing = if covers(&array, &coords, &target)? {
+                let covered = covers(&array, &coords, &target)?;
+                let (held, locks) = lock_to_merge(&array, &key, covered, locks).await;
+                let existing = if covered {
                     None
                 } else {
                     array.store.get(key.as_str()).await?
@@ -500,30 +498,57 @@ pub(crate) async fn write_from(
                     )
                 })
                 .await;
-                let written = store_encoded(&array, &coords, encoded).await;
+                let written = store_encoded(&array, &coords, &key, encoded, locks).await;
+                drop(held);
                 progress::done(1, done);
                 written
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect::<()>()
         .await
 }
 
-/// Store the new encoded form of chunk `coords` (`None`: erase it; an error: leave it) and
-/// forget what the handle cached of the old one.
+/// The lock a write of chunk `key` takes before reading the chunk: a read-modify-write (the
+/// write does not cover the chunk) holds it throughout, a whole-chunk write only around its
+/// store call (in [`store_encoded`]), unless the caller holds the locks already (`locks`).
+/// Returns the lock held, and the `locks` to give [`store_encoded`].
+pub(crate) async fn lock_to_merge(
+    array: &ArrayHandle,
+    key: &StoreKey,
+    covered: bool,
+    locks: Locks,
+) -> (Option<ChunkLock>, Locks) {
+    match locks {
+        Locks::Take if !covered => (
+            Some(lock_chunk(&array.store, key.as_str()).await),
+            Locks::Held,
+        ),
+        _ => (None, locks),
+    }
+}
+
+/// Store chunk `coords`' new encoded form, or erase it (`None`: all fill value), holding its
+/// lock around the store call unless the caller holds it (`locks`), and forget its cached shard
+/// index. An encoding error (`encoded`) writes nothing and is returned.
 pub(crate) async fn store_encoded(
     array: &ArrayHandle,
     coords: &[u64],
+    key: &StoreKey,
     encoded: Result<Option<bytes::Bytes>>,
+    locks: Locks,
 ) -> Result<()> {
-    let key = array.array.chunk_key(coords);
+    let encoded = encoded?;
+    let held = match locks {
+        Locks::Take => Some(lock_chunk(&array.store, key.as_str()).await),
+        Locks::Held => None,
+    };
     let written = match encoded {
-        Ok(Some(bytes)) => array.store.set(key.as_str(), bytes).await,
-        Ok(None) => array.store.erase(key.as_str()).await,
-        Err(e) => Err(e),
+        Some(bytes) => array.store.set(key.as_str(), bytes).await,
+        None => array.store.erase(key.as_str()).await,
     };
     array.forget_shard(coords);
+    drop(held);
     written
 }
 
@@ -635,6 +660,10 @@ fn merge_and_encode(
         return fast.encode(&chunk, existing.as_deref(), &source, parallel);
     }
     let chunk_shape = za.chunk_shape(coords)?;
+    // The chunk is rebuilt whole in memory: zarrs has no partial encoder for plain chunks.
+    check_len(byte_len(chunk.shape(), elem), || {
+        format!("writing into chunk {coords:?} of shape {:?}", chunk.shape())
+    })?;
     let mut buffer: Vec<u8> = match existing {
         Some(encoded) => za
             .codecs()

@@ -1,14 +1,21 @@
 //! Region reads and writes with numpy basic indexing: integers, slices with any step, Ellipsis.
 
+use std::sync::Arc;
+
 use zarrs::array::ArraySubset;
 
-use crate::chunks::{Decoded, WriteData};
+use crate::chunk_lock::{lock_chunks, ChunkLock};
+use crate::chunks::{check_no_out, Decoded, Values, VlenValues};
+use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::gather::{fill_selection, write_selection};
 use crate::handle::ArrayHandle;
 use crate::indexing::{resolve_slice, to_i64, to_u64, FancySelection};
-use crate::ndcopy::byte_len;
-use crate::pipeline::{read_into, result_buffer, write_from, ExternalBuffer};
+use crate::ndcopy::{byte_len, c_strides};
+use crate::pipeline::{
+    chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Locks,
+};
+use crate::vlen;
 
 /// One item of a selection, as numpy takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +137,48 @@ impl Selection {
         ArraySubset::new_with_ranges(&ranges)
     }
 
+    /// The index of each selected element (C order) in a C-ordered copy of the bounding box
+    /// (`box_shape`): how variable-length data, which has no fixed element size to copy by
+    /// strides, picks its elements from the box.
+    fn box_indices(&self, box_shape: &[u64]) -> impl Iterator<Item = usize> {
+        let strides: Vec<isize> = c_strides(box_shape)
+            .iter()
+            .zip(&self.dims)
+            .map(|(&s, d)| isize::try_from(d.step).unwrap_or(isize::MAX) * s)
+            .collect();
+        // A negative step starts at the far end of its dimension of the box.
+        let offset: isize = c_strides(box_shape)
+            .iter()
+            .zip(&self.dims)
+            .filter(|(_, d)| d.step < 0)
+            .map(|(&s, d)| {
+                let from_lo = (d.count - 1) * d.step.unsigned_abs();
+                isize::try_from(from_lo).unwrap_or(isize::MAX) * s
+            })
+            .sum();
+        let counts: Vec<u64> = self.dims.iter().map(|d| d.count).collect();
+        let total: u64 = counts.iter().product();
+        let mut index = vec![0u64; counts.len()];
+        (0..total).map(move |k| {
+            if k > 0 {
+                for d in (0..counts.len()).rev() {
+                    index[d] += 1;
+                    if index[d] < counts[d] {
+                        break;
+                    }
+                    index[d] = 0;
+                }
+            }
+            let at: isize = index
+                .iter()
+                .zip(&strides)
+                .map(|(&i, &s)| isize::try_from(i).unwrap_or(isize::MAX) * s)
+                .sum::<isize>()
+                + offset;
+            usize::try_from(at).unwrap_or(usize::MAX)
+        })
+    }
+
     /// The same selection as an orthogonal one (each dimension a range with a step).
     fn stepped(&self, shape: &[u64]) -> FancySelection {
         let dims: Vec<_> = self
@@ -150,20 +199,29 @@ pub fn selection_shape(array: &ArrayHandle, items: &[SelItem]) -> Result<Vec<u64
 }
 
 /// Read a selection of `array`; into `out` when given. A box (steps of 1) is decoded straight
-/// into the result; a stepped selection reads only the chunks holding selected elements and
-/// copies those out (see [`crate::gather`]), so it needs memory for its result, not its box.
+/// into the result; a stepped selection of fixed-size elements reads only the chunks holding
+/// selected elements and copies those out (see [`crate::gather`]), so it needs memory for its
+/// result, not its box. Variable-length data is read by its bounding box (see
+/// [`read_variable`]).
 ///
 /// # Errors
-/// [`Error::Selection`] for a bad selection, codec and store errors.
+/// [`Error::Selection`] for a bad selection, [`Error::InvalidData`] for `out` with
+/// variable-length data, [`Error::Resource`] for a result or box over the memory limit, codec
+/// and store errors.
 pub async fn read_region(
     array: &ArrayHandle,
     items: &[SelItem],
     out: Option<Box<dyn ExternalBuffer>>,
 ) -> Result<Decoded> {
     let element = array.element()?;
+    check_no_out(element, out.is_some())?;
     let sel = Selection::parse(items, array.shape())?;
     let shape = sel.out_shape.clone();
-    let out = result_buffer(out, byte_len(&shape, element.size))?;
+    if element.is_variable() {
+        let values = read_variable(array, sel).await?;
+        return Decoded::checked(values, shape, element);
+    }
+    let out = result_buffer(out, byte_len(&shape, element.size), &shape)?;
     if !sel.is_empty() {
         if sel.is_contiguous() {
             read_into(array, &sel.bounding_box(), &out).await?;
@@ -173,37 +231,80 @@ pub async fn read_region(
     }
     // SAFETY: every byte was written above (an empty selection has no bytes).
     let data = unsafe { out.into_vec()? };
-    Ok(Decoded {
-        data,
-        shape,
-        element,
-    })
+    Ok(Decoded::fixed(data, shape, element))
 }
 
-/// Write `data` (C order, native byte order, exactly the selection's shape) to a selection.
+/// Variable-length elements have no fixed size for [`crate::gather`] to copy by: a stepped
+/// selection reads its bounding box (checked against the memory limit in [`vlen::read`]) and
+/// picks the selected elements from it.
+async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues> {
+    if sel.is_empty() {
+        return Ok(VlenValues::default());
+    }
+    let bbox = sel.bounding_box();
+    let boxed = vlen::read(array, &bbox).await?;
+    if sel.is_contiguous() {
+        return Ok(boxed);
+    }
+    spawn_compute(move || Ok(boxed.gather(sel.box_indices(bbox.shape())))).await
+}
+
+/// Write `data` (C order, exactly the selection's shape: fixed-size elements in native byte
+/// order, or variable-length values, see [`Values`]) to a selection. Every chunk rewritten is
+/// read, merged and written under its lock (see [`crate::chunk_lock`]).
 ///
 /// # Errors
-/// [`Error::Selection`], [`Error::InvalidData`] for a size mismatch (nothing is written),
-/// codec and store errors.
-pub async fn write_region(array: &ArrayHandle, items: &[SelItem], data: WriteData) -> Result<()> {
+/// [`Error::Selection`], [`Error::InvalidData`] for data that does not fit (nothing is
+/// written), [`Error::Unsupported`] for an array whose data cannot be moved, codec and store
+/// errors.
+pub async fn write_region(
+    array: &ArrayHandle,
+    items: &[SelItem],
+    data: impl Into<Values>,
+) -> Result<()> {
     let element = array.element()?;
     let sel = Selection::parse(items, array.shape())?;
-    let needed = byte_len(&sel.out_shape, element.size);
-    let given = (*data).as_ref().len();
-    if given != needed {
-        return Err(Error::InvalidData(format!(
-            "data holds {given} bytes, the selection of shape {:?} needs {needed}",
-            sel.out_shape
-        )));
-    }
+    let data = data.into().prepare(element, &sel.out_shape)?;
     if sel.is_empty() {
         return Ok(());
     }
+    let data = match data {
+        Values::Variable(values) => return write_variable(array, sel, values).await,
+        Values::Fixed(data) => data,
+    };
     if sel.is_contiguous() {
-        return write_from(array, &sel.bounding_box(), data).await;
+        return write_from(array, &sel.bounding_box(), data, Locks::Take).await;
     }
-    // Each chunk holding selected elements is read, merged and written once.
+    // Each chunk holding selected elements is read, merged and written once, under its lock.
     write_selection(array, &sel.stepped(array.shape()), data).await
+}
+
+/// The locks of every chunk of `bbox`, held for a stepped variable-length write's read, merge
+/// and write-back of the box.
+async fn lock_box(array: &ArrayHandle, bbox: &ArraySubset) -> Result<Vec<ChunkLock>> {
+    let keys: Vec<String> = chunks_touching(array, bbox)?
+        .iter()
+        .map(|c| array.array.chunk_key(c).as_str().to_string())
+        .collect();
+    Ok(lock_chunks(&array.store, &keys).await)
+}
+
+async fn write_variable(
+    array: &ArrayHandle,
+    sel: Selection,
+    values: Arc<VlenValues>,
+) -> Result<()> {
+    let bbox = sel.bounding_box();
+    if sel.is_contiguous() {
+        return vlen::write(array, &bbox, values, Locks::Take).await;
+    }
+    // The box's chunks stay locked from the read to the write-back.
+    let _held = lock_box(array, &bbox).await?;
+    let boxed = vlen::read(array, &bbox).await?;
+    let box_shape = bbox.shape().to_vec();
+    let merged =
+        spawn_compute(move || Ok(boxed.scatter(sel.box_indices(&box_shape), &values))).await?;
+    vlen::write(array, &bbox, Arc::new(merged), Locks::Held).await
 }
 
 #[cfg(test)]

@@ -21,12 +21,13 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use zarrs::array::ArraySubset;
 
-use crate::chunks::WriteData;
+use crate::chunks::{Values, VlenValues, WriteData};
 use crate::error::{Error, Result};
 use crate::handle::ArrayHandle;
-use crate::ndcopy::byte_len;
+use crate::limits::check_len;
 use crate::nodes::{read_node_doc, write_array_document, NodeKind};
-use crate::pipeline::{write_from, CHUNK_CONCURRENCY};
+use crate::pipeline::{chunk_concurrency, store_encoded, write_from, Locks};
+use crate::vlen;
 
 /// The array's document as stored now, and a handle of it.
 async fn current(array: &ArrayHandle) -> Result<ArrayHandle> {
@@ -88,7 +89,8 @@ pub async fn resize(array: &ArrayHandle, shape: &[u64]) -> Result<ArrayHandle> {
     Ok(new)
 }
 
-/// Write `data` (C order, of shape `data_shape`) after the end of `array` along `axis` and
+/// Write `data` (C order, of shape `data_shape`: fixed-size elements in native byte order, or
+/// variable-length values, see [`Values`]) after the end of `array` along `axis` and
 /// return a handle of the grown array. The other dimensions must match the array's.
 ///
 /// # Errors
@@ -96,7 +98,7 @@ pub async fn resize(array: &ArrayHandle, shape: &[u64]) -> Result<ArrayHandle> {
 /// otherwise as [`resize`].
 pub async fn append(
     array: &ArrayHandle,
-    data: WriteData,
+    data: impl Into<Values>,
     data_shape: &[u64],
     axis: usize,
 ) -> Result<ArrayHandle> {
@@ -116,13 +118,7 @@ pub async fn append(
             old.path
         )));
     }
-    let needed = byte_len(data_shape, old.element()?.size);
-    if (*data).as_ref().len() != needed {
-        return Err(Error::InvalidData(format!(
-            "data holds {} bytes, a block of shape {data_shape:?} needs {needed}",
-            (*data).as_ref().len()
-        )));
-    }
+    let data = data.into().prepare(old.element()?, data_shape)?;
     let mut grown = shape.clone();
     grown[axis] += data_shape[axis];
     let new = reshaped(&old, &grown)?;
@@ -132,10 +128,18 @@ pub async fn append(
             .enumerate()
             .map(|(d, &n)| if d == axis { n..grown[d] } else { 0..n })
             .collect();
-        write_from(&new, &ArraySubset::new_with_ranges(&ranges), data).await?;
+        write_values(&new, &ArraySubset::new_with_ranges(&ranges), data).await?;
     }
     write_array_document(&new.store, &new.path, new.metadata()).await?;
     Ok(new)
+}
+
+/// Write `data` to `region` of `array`, each chunk under its lock (see [`crate::chunk_lock`]).
+async fn write_values(array: &ArrayHandle, region: &ArraySubset, data: Values) -> Result<()> {
+    match data {
+        Values::Fixed(data) => write_from(array, region, data, Locks::Take).await,
+        Values::Variable(values) => vlen::write(array, region, values, Locks::Take).await,
+    }
 }
 
 /// The regions growing from `old` to `new` exposes inside chunks that held elements of `old`
@@ -169,7 +173,7 @@ async fn fill(array: &ArrayHandle, region: &ArraySubset, chunk: &[u64]) -> Resul
         .chunks_in_array_subset(region)
         .map_err(|e| Error::Selection(e.to_string()))?
         .ok_or_else(|| Error::Selection(format!("region {region} does not map to chunks")))?;
-    let elem = array.element()?.size;
+    let element = array.element()?;
     let fill = array.fill_value_bytes().to_vec();
     futures::stream::iter(chunks.indices().into_iter().map(|c| c.to_vec()))
         .map(|coords| {
@@ -182,12 +186,24 @@ async fn fill(array: &ArrayHandle, region: &ArraySubset, chunk: &[u64]) -> Resul
                     .map(|((&c, &n), (&s, &len))| (c * n).max(s)..((c + 1) * n).min(s + len))
                     .collect();
                 let part = ArraySubset::new_with_ranges(&ranges);
-                let count = byte_len(part.shape(), elem) / elem.max(1);
-                let data: WriteData = std::sync::Arc::new(Bytes::from(fill.repeat(count)));
-                write_from(array, &part, data).await
+                let count = usize::try_from(part.num_elements()).unwrap_or(usize::MAX);
+                check_len(count.saturating_mul(fill.len()), || {
+                    format!(
+                        "the fill value over {:?} of array {}",
+                        part.shape(),
+                        array.path
+                    )
+                })?;
+                let data = if element.is_variable() {
+                    Values::from(VlenValues::repeat(&fill, count))
+                } else {
+                    let data: WriteData = std::sync::Arc::new(Bytes::from(fill.repeat(count)));
+                    Values::Fixed(data)
+                };
+                write_values(array, &part, data).await
             }
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }
@@ -207,10 +223,11 @@ async fn delete_outside(array: &ArrayHandle, shape: &[u64], chunk: &[u64]) -> Re
         GridIter::new(grid).filter(move |coords| coords.iter().zip(&kept).any(|(c, k)| c >= k));
     futures::stream::iter(outside)
         .map(|coords| async move {
+            // Ordered against writes of the chunk in this process (see crate::chunk_lock).
             let key = array.array.chunk_key(&coords);
-            array.store.erase(key.as_str()).await
+            store_encoded(array, &coords, &key, Ok(None), Locks::Take).await
         })
-        .buffer_unordered(CHUNK_CONCURRENCY)
+        .buffer_unordered(chunk_concurrency())
         .try_collect()
         .await
 }

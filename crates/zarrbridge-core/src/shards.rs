@@ -31,6 +31,7 @@ use zarrs::storage::byte_range::ByteRange;
 use crate::error::{Error, Result};
 use crate::fast::shard_index::{Entry, IndexFormat};
 use crate::fast::{codec_metadata, configuration, inner_shape};
+use crate::limits::check_allocation;
 use crate::store::{Ranged, Store};
 
 /// The default largest gap between two inner chunks read in one request: none, only adjacent
@@ -307,6 +308,10 @@ impl ShardReads {
     /// `shard` (whole, `count` inner chunks; `None`: not stored) with inner chunk `i` stored
     /// as `piece` (`None`: not stored), the others as they were; `None` when no inner chunk
     /// is left stored and `keep_empty` is false.
+    ///
+    /// # Errors
+    /// [`Error::Resource`] when the new shard and its index bookkeeping exceed the memory
+    /// limit; [`Error::Codec`] for a damaged index.
     pub(crate) fn replace_piece(
         &self,
         shard: Option<&[u8]>,
@@ -315,6 +320,15 @@ impl ShardReads {
         piece: Option<&[u8]>,
         keep_empty: bool,
     ) -> Result<Option<Vec<u8>>> {
+        let len = |b: Option<&[u8]>| b.map_or(0, <[u8]>::len) as u64;
+        let entries_bytes = (count as u64).saturating_mul(2 * std::mem::size_of::<Entry>() as u64);
+        let needed = (self.index.data_start(count) as u64)
+            .saturating_add(len(shard))
+            .saturating_add(len(piece))
+            .saturating_add(entries_bytes);
+        check_allocation(needed, || {
+            format!("rebuilding a shard of {count} inner chunks")
+        })?;
         let old = shard.map(|s| self.index.parse(s, count)).transpose()?;
         let mut out = vec![0u8; self.index.data_start(count)];
         let mut entries: Vec<Entry> = Vec::with_capacity(count);

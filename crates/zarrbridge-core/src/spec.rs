@@ -12,7 +12,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::dtype::{ElementType, Endian};
+use crate::dtype::{
+    convert_time, fill_bytes, raw_fill_json, ElementType, Endian, Kind, Number, TimeUnit, NAT,
+};
 use crate::error::{Error, Result};
 
 /// What `create_array` was asked for: zarr-python's keywords, as JSON values.
@@ -20,13 +22,14 @@ use crate::error::{Error, Result};
 pub struct ArraySpec {
     /// Array shape.
     pub shape: Vec<u64>,
-    /// numpy type string (`"<u2"`, `">f8"`).
-    pub dtype: String,
+    /// The data type: a numpy type string (`"<u2"`, `">f8"`, `"<U3"`), a Zarr v3 data type name
+    /// (`"string"`, `"bfloat16"`) or a v3 data type object (see [`ElementType::requested`]).
+    pub dtype: Value,
     /// Chunk shape (the inner chunk shape when sharded); `None`: one chunk.
     pub chunks: Option<Vec<u64>>,
     /// Shard shape (v3 only).
     pub shards: Option<Vec<u64>>,
-    /// Fill value as given; `None`: zero / false.
+    /// Fill value as given; `None`: zero / false / empty / `NaT` (v3), none (`null`, v2).
     pub fill_value: Option<FillArg>,
     /// `"auto"`, `null`, or a list of codec documents (v3 or numcodecs form).
     pub compressors: Value,
@@ -91,9 +94,9 @@ impl ArraySpec {
             shape,
             dtype: value
                 .get("dtype")
-                .and_then(Value::as_str)
+                .filter(|d| !d.is_null())
                 .ok_or_else(|| bad("dtype", "is required"))?
-                .to_string(),
+                .clone(),
             chunks: shape_of("chunks", ndim)?,
             shards: shape_of("shards", ndim)?,
             fill_value: value
@@ -115,7 +118,7 @@ impl ArraySpec {
     /// [`Error::Metadata`] for inconsistent shapes, [`Error::Unsupported`] for an unsupported
     /// dtype or a v3-only feature on v2.
     pub fn to_metadata(&self) -> Result<Value> {
-        let (element, endian) = ElementType::from_numpy(&self.dtype)?;
+        let (element, endian) = ElementType::requested(&self.dtype)?;
         let ndim = self.shape.len();
         let chunks = self
             .chunks
@@ -123,31 +126,28 @@ impl ArraySpec {
             .unwrap_or_else(|| self.shape.iter().map(|&s| s.max(1)).collect());
         check_shape("chunks", &chunks, ndim)?;
         let fill_value = match &self.fill_value {
-            None => default_fill(element),
-            Some(given) => given.cast(element, &self.dtype)?,
+            // Zarr v2 has no fill value (`null`) when none is given, as zarr-python writes it
+            // for `fill_value=None` and xarray asks for: xarray takes a v2 fill value for its
+            // `_FillValue`. Reads give the type's zero (or NaT) either way.
+            None if self.zarr_format == 2 => Value::Null,
+            None => element.default_fill(),
+            Some(given) => given.cast(element, &element.describe())?,
         };
         if self.zarr_format == 2 {
             return self.to_v2(element, endian, &chunks, &fill_value);
         }
-        let bytes = if element.size == 1 {
-            json!({"name": "bytes"})
-        } else {
-            let endian = if endian == Endian::Big {
-                "big"
-            } else {
-                "little"
-            };
-            json!({"name": "bytes", "configuration": {"endian": endian}})
-        };
+        let bytes = element.v3_serializer(endian);
+        // blosc's typesize: the element size (1 for variable-length data, which is bytes).
+        let typesize = element.size.max(1);
         let mut inner: Vec<Value> = codec_list(&self.filters, "filters")?
             .into_iter()
-            .map(|c| to_v3_codec(c, element.size))
+            .map(|c| to_v3_codec(c, typesize))
             .collect();
         inner.push(bytes);
         inner.extend(
             compressors(&self.compressors, 3)?
                 .into_iter()
-                .map(|c| to_v3_codec(c, element.size)),
+                .map(|c| to_v3_codec(c, typesize)),
         );
         let (grid_chunks, codecs) = match &self.shards {
             None => (chunks, inner),
@@ -175,7 +175,7 @@ impl ArraySpec {
             "zarr_format": 3,
             "node_type": "array",
             "shape": self.shape,
-            "data_type": element.zarr_name,
+            "data_type": element.v3_data_type(),
             "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": grid_chunks}},
             "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
             "fill_value": fill_value,
@@ -216,15 +216,20 @@ impl ArraySpec {
                 compressors.len()
             )));
         }
-        let filters: Vec<Value> = codec_list(&self.filters, "filters")?
+        let (dtype, object_codec) = element.v2_dtype(endian)?;
+        let filters: Vec<Value> = object_codec
             .into_iter()
-            .map(to_v2_codec)
+            .chain(
+                codec_list(&self.filters, "filters")?
+                    .into_iter()
+                    .map(to_v2_codec),
+            )
             .collect();
         Ok(json!({
             "zarr_format": 2,
             "shape": self.shape,
             "chunks": chunks,
-            "dtype": element.zarr_v2(endian),
+            "dtype": dtype,
             "compressor": compressors.pop().map(to_v2_codec),
             "fill_value": fill_value,
             "order": "C",
@@ -304,7 +309,12 @@ pub fn keywords_of(doc: &Value, element: ElementType) -> Result<Value> {
         .and_then(Value::as_str)
         == Some("big");
     let endian = if big { Endian::Big } else { Endian::Little };
-    keywords["dtype"] = json!(element.zarr_v2(endian));
+    // A v3 data type name reads as little-endian; a big-endian array keeps its order through
+    // the numpy type string.
+    keywords["dtype"] = match endian {
+        Endian::Big => json!(element.v2_dtype(endian)?.0),
+        Endian::Little => element.v3_data_type(),
+    };
     keywords["filters"] = json!(inner[..at]);
     keywords["compressors"] = json!(inner[at + 1..]);
     if let Some(names) = doc.get("dimension_names") {
@@ -328,15 +338,6 @@ fn check_shape(what: &str, shape: &[u64], ndim: usize) -> Result<()> {
     Ok(())
 }
 
-fn default_fill(element: ElementType) -> Value {
-    match element.kind {
-        'b' => json!(false),
-        'f' => json!(0.0),
-        'c' => json!([0.0, 0.0]),
-        _ => json!(0),
-    }
-}
-
 /// A fill value as the caller gave it, before it is cast to the array's type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FillArg {
@@ -348,7 +349,21 @@ pub enum FillArg {
     Float(f64),
     /// A complex number (real, imaginary).
     Complex(f64, f64),
-    /// Zarr's own JSON form, left for zarrs to judge (`"NaN"`, `"0x7fc00000"`, `[re, im]`).
+    /// Bytes (for bytes types).
+    Bytes(Vec<u8>),
+    /// A time: `count` steps of `scale` `unit`s (`NAT`: not a time).
+    Time {
+        /// A duration (`numpy.timedelta64`) rather than a point in time.
+        delta: bool,
+        /// The count ([`crate::dtype::NAT`] for `NaT`).
+        count: i64,
+        /// numpy's name of the unit.
+        unit: String,
+        /// Units per step.
+        scale: u32,
+    },
+    /// Zarr's own JSON form, left for zarrs to judge (`"NaN"`, `"0x7fc00000"`, `[re, im]`), or
+    /// a string (text for text types).
     Json(Value),
 }
 
@@ -363,14 +378,26 @@ fn float_json(x: f64) -> Value {
     }
 }
 
+/// The bit width of an integer type (the sub-byte ones hold fewer bits than their byte).
+fn int_bits(number: Number) -> u32 {
+    match number.zarr_name {
+        "int2" | "uint2" => 2,
+        "int4" | "uint4" => 4,
+        _ => 8 * u32::try_from(number.size).unwrap_or(8),
+    }
+}
+
 impl FillArg {
-    /// The numpy kind of the value (`'b'`, `'i'`, `'f'`, `'c'`); `None` for Zarr JSON.
+    /// The numpy kind of the value (`'b'`, `'i'`, `'f'`, `'c'`, `'S'`, `'M'`, `'m'`); `None`
+    /// for Zarr JSON and strings.
     fn kind(&self) -> Option<char> {
         match self {
             Self::Bool(_) => Some('b'),
             Self::Int(_) => Some('i'),
             Self::Float(_) => Some('f'),
             Self::Complex(..) => Some('c'),
+            Self::Bytes(_) => Some('S'),
+            Self::Time { delta, .. } => Some(if *delta { 'm' } else { 'M' }),
             Self::Json(_) => None,
         }
     }
@@ -391,7 +418,8 @@ impl FillArg {
         }
     }
 
-    /// The value as Zarr JSON, uncast (for a fill value inside a user's metadata document).
+    /// The value as Zarr JSON, uncast (for a fill value inside a user's metadata document):
+    /// bytes as base64 (zarr-python's form), times as their count.
     #[must_use]
     pub fn to_json(&self) -> Value {
         match self {
@@ -402,38 +430,107 @@ impl FillArg {
                 .unwrap_or_else(|_| json!(i.to_string())),
             Self::Float(x) => float_json(*x),
             Self::Complex(re, im) => json!([float_json(*re), float_json(*im)]),
+            Self::Bytes(b) => raw_fill_json(b, false),
+            Self::Time { count, .. } => json!(count),
             Self::Json(v) => v.clone(),
         }
     }
 
     /// The value cast to `element` by the rules of writes (a kind family casts up, never down:
-    /// an integer fits any number type if in range, a real any float or complex type), as Zarr
-    /// JSON; `dtype` names the type in messages.
+    /// an integer fits any number type if in range, a real any float or complex type; text
+    /// takes text that fits, bytes take bytes that fit, a time converts exactly to the array's
+    /// unit), as Zarr JSON; `dtype` names the type in messages.
     ///
     /// # Errors
     /// [`Error::Metadata`] when the value cannot be stored as `element`.
-    #[allow(clippy::cast_precision_loss)] // an integer fill value for a float array, as numpy
     pub fn cast(&self, element: ElementType, dtype: &str) -> Result<Value> {
-        let Some(kind) = self.kind() else {
-            return Ok(self.to_json());
-        };
         let refuse = |why: &str| {
             Error::metadata(format!(
                 "fill_value {} cannot be stored as {dtype}: {why}",
                 self.to_json()
             ))
         };
-        if !element.accepts(kind) {
-            return Err(refuse(&format!(
+        let mismatch = || {
+            refuse(&format!(
                 "a {} value does not cast to a {} type",
-                kind_name(kind),
-                kind_name(element.kind)
-            )));
+                self.kind().map_or("text", kind_name),
+                kind_name(element.value_kind())
+            ))
+        };
+        match element.kind {
+            Kind::Number(number) => self.cast_number(number, element, &refuse, mismatch),
+            Kind::Text { chars } => match self {
+                Self::Json(Value::String(s)) if s.chars().count() <= chars => Ok(json!(s)),
+                Self::Json(Value::String(s)) => Err(refuse(&format!(
+                    "{} characters do not fit in {chars}",
+                    s.chars().count()
+                ))),
+                _ => Err(mismatch()),
+            },
+            Kind::String => match self {
+                Self::Json(Value::String(s)) => Ok(json!(s)),
+                _ => Err(mismatch()),
+            },
+            Kind::FixedBytes { .. } | Kind::Raw { .. } | Kind::Bytes => {
+                let bytes = match self {
+                    Self::Bytes(b) => b.clone(),
+                    Self::Json(v @ (Value::String(_) | Value::Array(_))) => {
+                        fill_bytes(v).map_err(|e| refuse(&e.to_string()))?
+                    }
+                    _ => return Err(mismatch()),
+                };
+                match element.kind {
+                    Kind::FixedBytes { len } if bytes.len() > len => Err(refuse(&format!(
+                        "{} bytes do not fit in {len}",
+                        bytes.len()
+                    ))),
+                    Kind::Raw { len, .. } if bytes.len() != len => Err(refuse(&format!(
+                        "{} bytes given for a {len}-byte type",
+                        bytes.len()
+                    ))),
+                    Kind::Raw { bits_name, .. } => Ok(raw_fill_json(&bytes, bits_name)),
+                    _ => Ok(raw_fill_json(&bytes, false)),
+                }
+            }
+            Kind::Time { delta, unit, scale } => match self {
+                Self::Time {
+                    delta: given,
+                    count,
+                    unit: from,
+                    scale: from_scale,
+                } if *given == delta => {
+                    let from = TimeUnit::parse(from).map_err(|e| refuse(&e.to_string()))?;
+                    convert_time(*count, (from, *from_scale), (unit, scale))
+                        .map(|c| json!(c))
+                        .map_err(|e| refuse(&e.to_string()))
+                }
+                Self::Int(i) => i64::try_from(*i)
+                    .map(|c| json!(c))
+                    .map_err(|_| refuse("it is outside the 64-bit range")),
+                Self::Json(Value::String(s)) if s == "NaT" => Ok(json!(NAT)),
+                _ => Err(mismatch()),
+            },
         }
-        Ok(match (self, element.kind) {
+    }
+
+    #[allow(clippy::cast_precision_loss)] // an integer fill value for a float array, as numpy
+    fn cast_number(
+        &self,
+        number: Number,
+        element: ElementType,
+        refuse: &dyn Fn(&str) -> Error,
+        mismatch: impl Fn() -> Error,
+    ) -> Result<Value> {
+        let Some(kind) = self.kind() else {
+            return Ok(self.to_json());
+        };
+        if !element.accepts(kind) {
+            return Err(mismatch());
+        }
+        Ok(match (self, number.kind) {
             (&Self::Int(i), 'i' | 'u') => {
-                let bits = 8 * u32::try_from(element.size).unwrap_or(8);
-                let (lo, hi) = if element.kind == 'u' {
+                let bits = int_bits(number);
+                let (lo, hi) = if number.kind == 'u' {
                     (0, (1i128 << bits) - 1)
                 } else {
                     (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
@@ -456,7 +553,12 @@ fn kind_name(kind: char) -> &'static str {
         'b' => "boolean",
         'i' | 'u' => "integer",
         'f' => "real",
-        _ => "complex",
+        'c' => "complex",
+        'S' | 'V' | 'O' => "bytes",
+        'U' | 'T' => "text",
+        'M' => "datetime",
+        'm' => "timedelta",
+        _ => "other",
     }
 }
 

@@ -8,7 +8,7 @@ use zarrs::storage::StorePrefix;
 
 use crate::error::{Error, Result};
 use crate::io_stats::{Request, RequestKind};
-use crate::store::{store_key, Ranged, Store};
+use crate::store::{record_ranges, spans, store_key, Ranged, Store};
 
 /// How many size look-ups a listing runs at once (the zarrs traits list keys without sizes).
 const SIZE_LOOKUPS: usize = 16;
@@ -46,31 +46,43 @@ fn dir_prefix(prefix: &str) -> Result<StorePrefix> {
     })
 }
 
+fn metas(found: Vec<(String, u64)>) -> Vec<KeyMeta> {
+    found
+        .into_iter()
+        .map(|(key, size)| KeyMeta { key, size })
+        .collect()
+}
+
 impl Store {
     /// Read byte ranges of one value; `None` when the key is absent. A range that starts past
-    /// the end of the value is an error; one that ends past it returns what there is.
-    pub async fn get_ranges(&self, key: &str, ranges: &[ByteRange]) -> Result<Option<Vec<Bytes>>> {
+    /// the end of the value is an error, unless `past_end_is_empty` (zarr-python's stores
+    /// answer such a range with no bytes); one that ends past it returns what there is.
+    pub async fn get_ranges(
+        &self,
+        key: &str,
+        ranges: &[ByteRange],
+        past_end_is_empty: bool,
+    ) -> Result<Option<Vec<Bytes>>> {
+        store_key(key)?;
+        let spans_of = {
+            let ranges = ranges.to_vec();
+            move |size: u64| spans(&ranges, size, past_end_is_empty)
+        };
+        if let Some(file) = &self.file {
+            // One open: the size and the ranges of the same file.
+            let owned = key.to_string();
+            let (parts, request) = self
+                .on_file(file, key, RequestKind::GetRange, move |f| {
+                    f.get_ranges(&owned, spans_of)
+                })
+                .await?;
+            record_ranges(request, parts.as_deref().unwrap_or_default());
+            return Ok(parts);
+        }
         let Some(size) = self.size_key(key).await? else {
             return Ok(None);
         };
-        // Checked and clamped here so that every kind of store answers alike.
-        let mut spans = Vec::with_capacity(ranges.len());
-        for range in ranges {
-            spans.push(match *range {
-                ByteRange::FromStart(start, length) => {
-                    if start > size || (start == size && length != Some(0)) {
-                        return Err(Error::store(format!(
-                            "{} (key {key:?}): range start {start} is past the end of the \
-                             value ({size} bytes)",
-                            self.url()
-                        )));
-                    }
-                    let end = length.map_or(size, |n| start.saturating_add(n).min(size));
-                    (start, end - start)
-                }
-                ByteRange::Suffix(n) => (size - n.min(size), n.min(size)),
-            });
-        }
+        let spans = spans_of(size).map_err(|e| self.with_context(key, e))?;
         // Empty ranges are answered here: some backends refuse a zero-length range request.
         let wanted: Vec<ByteRange> = spans
             .iter()
@@ -101,7 +113,13 @@ impl Store {
     /// The size of a value; `None` when the key is absent.
     pub async fn size_key(&self, key: &str) -> Result<Option<u64>> {
         let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
+        if let Some(file) = &self.file {
+            let owned = key.to_string();
+            let (size, _request) = self
+                .on_file(file, key, RequestKind::Head, move |f| f.size(&owned))
+                .await?;
+            return Ok(size);
+        }
         let _request = Request::begin(RequestKind::Head);
         self.storage
             .size_key(&store_key)
@@ -111,6 +129,10 @@ impl Store {
 
     /// Every key below `prefix` (a directory, see [`dir_prefix`]), sorted, with sizes.
     pub async fn list(&self, prefix: &str) -> Result<Vec<KeyMeta>> {
+        if let Some(found) = self.list_files(prefix).await? {
+            // The walk finds the sizes too: one listing, no look-ups.
+            return Ok(metas(found));
+        }
         let keys = self.list_keys(prefix).await?;
         self.with_sizes(keys).await
     }
@@ -119,8 +141,10 @@ impl Store {
     /// listing, no look-up per key).
     pub(crate) async fn list_keys(&self, prefix: &str) -> Result<Vec<String>> {
         let dir = dir_prefix(prefix)?;
+        if let Some(found) = self.list_files(prefix).await? {
+            return Ok(found.into_iter().map(|(key, _)| key).collect());
+        }
         let keys = {
-            let _permit = self.permit().await?;
             let _request = Request::begin(RequestKind::List);
             self.storage
                 .list_prefix(&dir)
@@ -130,11 +154,36 @@ impl Store {
         Ok(keys.iter().map(|k| self.listed(k.as_str())).collect())
     }
 
+    /// Every file below `prefix`, sorted, with its size, for a file store (`None` for others):
+    /// one walk, counted as one listing.
+    async fn list_files(&self, prefix: &str) -> Result<Option<Vec<(String, u64)>>> {
+        let Some(file) = &self.file else {
+            return Ok(None);
+        };
+        let owned = dir_prefix(prefix)?.as_str().to_string();
+        let (found, _request) = self
+            .on_file(file, prefix, RequestKind::List, move |f| f.list(&owned))
+            .await?;
+        Ok(Some(found))
+    }
+
     /// The keys and child prefixes directly below `prefix`.
     pub async fn list_with_delimiter(&self, prefix: &str) -> Result<Listing> {
         let dir = dir_prefix(prefix)?;
+        if let Some(file) = &self.file {
+            let owned = dir.as_str().to_string();
+            let ((found, prefixes), _request) = self
+                .on_file(file, prefix, RequestKind::List, move |f| f.list_dir(&owned))
+                .await?;
+            return Ok(Listing {
+                common_prefixes: prefixes
+                    .iter()
+                    .map(|p| p.trim_end_matches('/').to_string())
+                    .collect(),
+                objects: metas(found),
+            });
+        }
         let listing = {
-            let _permit = self.permit().await?;
             let _request = Request::begin(RequestKind::List);
             self.storage
                 .list_dir(&dir)

@@ -203,11 +203,58 @@ async fn bad_paths_and_specs_touch_nothing() {
         let r = create_array(&s, bad, CreateSpec::from_json(&spec).unwrap(), false).await;
         assert!(matches!(r, Err(Error::InvalidPath { .. })), "{bad:?}");
     }
-    let strings = json!({"shape": [2], "dtype": "<U4"});
+    let objects = json!({"shape": [2], "dtype": "|O"});
     assert!(matches!(
-        create_array(&s, "s", CreateSpec::from_json(&strings).unwrap(), false).await,
+        create_array(&s, "s", CreateSpec::from_json(&objects).unwrap(), false).await,
         Err(Error::Unsupported(_))
+    ));
+    let too_long = json!({"shape": [2], "dtype": "<U2", "fill_value": "abc"});
+    assert!(matches!(
+        create_array(&s, "t", CreateSpec::from_json(&too_long).unwrap(), false).await,
+        Err(Error::Metadata { .. })
     ));
     let keys = s.storage().list().await.unwrap();
     assert!(keys.is_empty(), "store holds {keys:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn variable_length_text_round_trips_through_chunks_and_regions() {
+    use zarrbridge_core::VlenValues;
+    let s = store("vlen");
+    let spec = json!({"shape": [5], "dtype": "string", "chunks": [2], "fill_value": "-"});
+    let a = create_array(&s, "t", CreateSpec::from_json(&spec).unwrap(), false)
+        .await
+        .unwrap();
+    let text = |items: &[&str]| {
+        let mut offsets = vec![0];
+        let bytes: Vec<u8> = items.iter().flat_map(|t| t.bytes()).collect();
+        for t in items {
+            offsets.push(offsets.last().unwrap() + t.len());
+        }
+        VlenValues::new(bytes, offsets).unwrap()
+    };
+    let sel = [SelItem::Slice(Some(1), Some(4), None)];
+    write_region(&a, &sel, text(&["é", "", "🎉x"]))
+        .await
+        .unwrap();
+    let got = read_region(&a, &ALL, None).await.unwrap();
+    let values = VlenValues::new(got.data.unwrap(), got.offsets.unwrap()).unwrap();
+    assert_eq!(values, text(&["-", "é", "", "🎉x", "-"]));
+    // The edge chunk (index 4 and its padding) was never written: it reads as the fill value.
+    let edge = read_chunk(&a, &[2], None).await.unwrap();
+    assert_eq!(edge.data.unwrap(), b"--");
+    // A value that is not UTF-8 is refused, and nothing is written.
+    let bad = VlenValues::new(vec![0xff], vec![0, 1]).unwrap();
+    assert!(matches!(
+        write_chunk(
+            &a,
+            &[2],
+            VlenValues::new(vec![0xff, b'a'], vec![0, 1, 2]).unwrap()
+        )
+        .await,
+        Err(Error::InvalidData(_))
+    ));
+    assert!(write_region(&a, &[SelItem::Index(4)], bad).await.is_err());
+    let edge = read_chunk(&a, &[2], None).await.unwrap();
+    assert_eq!(edge.data.unwrap(), b"--");
 }

@@ -10,14 +10,21 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use std::sync::Arc;
 
-use zarrbridge_core::{ArrayHandle, Decoded, ElementType, Error, ExternalBuffer, WriteData};
+use zarrbridge_core::chunks::check_no_out;
+use zarrbridge_core::dtype::Kind;
+use zarrbridge_core::{
+    ArrayHandle, Decoded, ElementType, Error, ExternalBuffer, Values, WriteData,
+};
 
 use crate::errors::check;
 
-use crate::runtime::PythonEntry;
+use crate::gil::PythonEntry;
+use crate::vlen::{values_from, VlenBuffer};
 
 /// Decoded elements owned by Rust, shown to Python through the buffer protocol with their
-/// shape and format, so `numpy.asarray(buf)` is a typed N-d view that costs nothing.
+/// shape and format, so `numpy.asarray(buf)` is a typed N-d view that costs nothing. Types with
+/// no buffer format numpy reads back (times, fixed-width text and bytes, `ml_dtypes` types) are
+/// shown as bytes with one more dimension of the element size, which numpy views as the dtype.
 #[pyclass(frozen, module = "zarrbridge._native")]
 pub struct NdBuffer {
     ptr: *mut u8,
@@ -37,12 +44,13 @@ unsafe impl Sync for NdBuffer {}
 impl Drop for NdBuffer {
     fn drop(&mut self) {
         // SAFETY: the parts came from a Vec in `from_vec` and were never freed.
-        drop(unsafe { Vec::from_raw_parts(self.ptr, self.len, self.capacity) });
+        let data = unsafe { Vec::from_raw_parts(self.ptr, self.len, self.capacity) };
+        zarrbridge_core::pages::result_freed(data);
     }
 }
 
 fn format_of(element: ElementType) -> &'static CStr {
-    match element.buffer_format {
+    match element.buffer_format().unwrap_or("B") {
         "?" => c"?",
         "b" => c"b",
         "h" => c"h",
@@ -56,7 +64,7 @@ fn format_of(element: ElementType) -> &'static CStr {
         "d" => c"d",
         "Zf" => c"Zf",
         "Zd" => c"Zd",
-        _ => c"B", // "B": uint8; the table in zarrbridge-core holds no other format
+        _ => c"B", // "B": uint8 (and the bytes of types with no format); the table holds no other
     }
 }
 
@@ -66,7 +74,15 @@ fn isize_of(n: u64) -> isize {
 
 impl NdBuffer {
     fn from_vec(data: Vec<u8>, shape: &[u64], element: ElementType) -> Self {
-        let itemsize = isize::try_from(element.size).unwrap_or(isize::MAX);
+        let (shape, size) = if element.buffer_format().is_some() {
+            (shape.to_vec(), element.size)
+        } else {
+            let mut bytes_shape = shape.to_vec();
+            bytes_shape.push(element.size as u64);
+            (bytes_shape, 1)
+        };
+        let shape = shape.as_slice();
+        let itemsize = isize::try_from(size).unwrap_or(isize::MAX);
         let mut strides = vec![itemsize; shape.len()];
         for d in (0..shape.len().saturating_sub(1)).rev() {
             strides[d] = strides[d + 1] * isize_of(shape[d + 1]);
@@ -83,12 +99,13 @@ impl NdBuffer {
         }
     }
 
-    /// The Python result of a read: an `NdBuffer`, or `None` when data went to `out=`.
-    pub fn from_decoded(decoded: Decoded) -> Option<Self> {
+    /// The buffer of a read of fixed-size elements, or `None` when data went to `out=`.
+    fn from_decoded(decoded: Decoded) -> Option<Self> {
         let Decoded {
             data,
             shape,
             element,
+            ..
         } = decoded;
         data.map(|d| Self::from_vec(d, &shape, element))
     }
@@ -206,8 +223,36 @@ unsafe impl ExternalBuffer for HeldBuffer {
     }
 }
 
+/// The item size of the buffers the array's data moves in: the element size, or 1 for types
+/// whose data moves as bytes (see [`NdBuffer`]).
 fn itemsize(array: &ArrayHandle) -> PyResult<usize> {
-    Ok(check(array.element())?.size)
+    let element = check(array.element())?;
+    Ok(if element.buffer_format().is_some() {
+        element.size
+    } else {
+        1
+    })
+}
+
+/// The Python result of a read: an [`NdBuffer`] (fixed-size elements), a [`VlenBuffer`]
+/// (variable-length ones), or `None` when data went to `out=`.
+#[derive(IntoPyObject)]
+pub enum ReadResult {
+    /// Fixed-size elements.
+    Fixed(NdBuffer),
+    /// Variable-length elements.
+    Variable(VlenBuffer),
+}
+
+/// The result of a read.
+pub fn result(decoded: Decoded) -> Option<ReadResult> {
+    if decoded.offsets.is_some() {
+        let text = decoded.element.kind == Kind::String;
+        return Some(ReadResult::Variable(VlenBuffer::from_decoded(
+            decoded, text,
+        )));
+    }
+    NdBuffer::from_decoded(decoded).map(ReadResult::Fixed)
 }
 
 /// The caller's `out=` buffer, checked to hold elements of the array's size.
@@ -215,6 +260,7 @@ pub fn out_buffer(
     array: &ArrayHandle,
     out: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<Box<dyn ExternalBuffer>>> {
+    check(check_no_out(check(array.element())?, out.is_some()))?;
     let size = itemsize(array)?;
     out.map(|o| -> PyResult<Box<dyn ExternalBuffer>> {
         Ok(Box::new(check(HeldBuffer::get(o, size, true))?))
@@ -222,13 +268,21 @@ pub fn out_buffer(
     .transpose()
 }
 
-/// The caller's data for a write, held without a copy until the write is done.
-pub fn write_data(array: &ArrayHandle, data: &Bound<'_, PyAny>) -> PyResult<WriteData> {
-    Ok(Arc::new(check(HeldBuffer::get(
-        data,
-        itemsize(array)?,
-        false,
-    ))?))
+/// The caller's data for a write: a numpy array of text or bytes (`StringDType`, objects, `U`,
+/// `S`) read into Rust as values, anything else a buffer of the array's elements, held without
+/// a copy until the write is done.
+pub fn write_data(array: &ArrayHandle, data: &Bound<'_, PyAny>) -> PyResult<Values> {
+    let element = check(array.element())?;
+    let kind = data
+        .getattr("dtype")
+        .and_then(|d| d.getattr("kind")?.extract::<String>())
+        .unwrap_or_default();
+    if matches!(kind.as_str(), "T" | "O" | "U" | "S") {
+        let text = matches!(element.value_kind(), 'U' | 'T');
+        return Ok(values_from(data, text)?.into());
+    }
+    let data: WriteData = Arc::new(check(HeldBuffer::get(data, itemsize(array)?, false))?);
+    Ok(data.into())
 }
 
 /// A stored value, owned by Rust and shown to Python as a read-only 1-d byte buffer (no copy).

@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use zarrbridge_core as core;
 
-use crate::buffer::{out_buffer, write_data, NdBuffer};
+use crate::buffer::{out_buffer, result, write_data};
 use crate::handles::PyArrayHandle;
 use crate::runtime::run;
 
@@ -28,7 +28,7 @@ pub fn read_chunk(
             } else {
                 core::read_chunk(&array, &coords, out).await?
             };
-            Ok(NdBuffer::from_decoded(decoded))
+            Ok(result(decoded))
         },
         callback,
     )
@@ -47,10 +47,7 @@ pub fn read_chunks(
         py,
         async move {
             let decoded = core::read_chunks(&array, &coords_list).await?;
-            Ok(decoded
-                .into_iter()
-                .map(NdBuffer::from_decoded)
-                .collect::<Vec<_>>())
+            Ok(decoded.into_iter().map(result).collect::<Vec<_>>())
         },
         callback,
     )

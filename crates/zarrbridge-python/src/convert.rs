@@ -9,7 +9,7 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyComplex, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 use zarrbridge_core::spec::FillArg;
 
@@ -120,7 +120,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for JsonObject {
 }
 
 /// A fill value as given: `bool`, `int`, `float`, `complex` (numpy scalars of those kinds
-/// too), or Zarr's JSON form (`"NaN"`, `[re, im]`, ...).
+/// too), `str` (text, or Zarr's JSON form such as `"NaN"`), `bytes`, a list (`[re, im]`, byte
+/// values), or a time as the Python glue gives it: `("datetime64" | "timedelta64", count,
+/// unit, scale)`.
 pub struct Fill(pub FillArg);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for Fill {
@@ -157,8 +159,21 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Fill {
         if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyList>() {
             return Ok(Self(FillArg::Json(to_json(&obj)?)));
         }
+        if let Ok(b) = obj.cast::<PyBytes>() {
+            return Ok(Self(FillArg::Bytes(b.as_bytes().to_vec())));
+        }
+        if let Ok((kind, count, unit, scale)) = obj.extract::<(String, i64, String, u32)>() {
+            if kind == "datetime64" || kind == "timedelta64" {
+                return Ok(Self(FillArg::Time {
+                    delta: kind == "timedelta64",
+                    count,
+                    unit,
+                    scale,
+                }));
+            }
+        }
         Err(PyTypeError::new_err(format!(
-            "fill_value must be a number, bool or None, not {}",
+            "fill_value must be a number, bool, str, bytes, a time or None, not {}",
             obj.get_type().qualname()?
         )))
     }

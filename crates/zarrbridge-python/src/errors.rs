@@ -71,6 +71,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::Unsupported(_) => "UnsupportedError",
         Error::Codec { .. } => "CodecError",
         Error::Checksum { .. } => "ChecksumError",
+        Error::Resource(_) => "ResourceError",
         // New variants are store-level failures unless mapped above.
         _ => "StoreError",
     }

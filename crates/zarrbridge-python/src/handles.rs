@@ -1,10 +1,12 @@
 //! `ArrayHandle` and `GroupHandle`: core handles with read-only properties for Python.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
-use zarrbridge_core::{ArrayHandle, GroupHandle, Node};
+use pyo3::types::{PyBytes, PyString, PyTuple};
+use zarrbridge_core::dtype::Kind;
+use zarrbridge_core::{ArrayHandle, Error, GroupHandle, Node};
 
 use crate::convert::to_python;
+use crate::errors::check;
 use crate::store::PyStore;
 
 /// An array: store, path and parsed metadata.
@@ -47,6 +49,10 @@ impl From<Node> for PyNode {
     }
 }
 
+fn fill_text(bytes: &[u8]) -> zarrbridge_core::Result<&str> {
+    std::str::from_utf8(bytes).map_err(|_| Error::metadata("the fill value is not UTF-8 text"))
+}
+
 fn tuple<'py>(py: Python<'py>, shape: &[u64]) -> PyResult<Bound<'py, PyTuple>> {
     PyTuple::new(py, shape)
 }
@@ -81,10 +87,17 @@ impl PyArrayHandle {
         self.inner.numpy_dtype()
     }
 
-    /// The numpy kinds of data that may be written to the array (`""` when none can yet).
+    /// The numpy kinds of data that may be written to the array (`""` when none can).
     #[getter]
     fn writable_kinds(&self) -> &'static str {
-        self.inner.element().map_or("", |e| e.writable_from)
+        self.inner.element().map_or("", |e| e.writable_from())
+    }
+
+    /// Why the array's data cannot be read or written (its data type or a codec is not
+    /// supported), or `None`.
+    #[getter]
+    fn unsupported(&self) -> Option<String> {
+        self.inner.element().err().map(|e| e.to_string())
     }
 
     #[getter]
@@ -118,9 +131,20 @@ impl PyArrayHandle {
         self.inner.zarr_format()
     }
 
+    /// The fill value: its bytes in native order for fixed-size types (numpy reads them as the
+    /// dtype), a `str` for `string` arrays, `bytes` for `bytes` arrays, `None` when the array's
+    /// data cannot be moved.
     #[getter]
-    fn fill_value<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, self.inner.fill_value_bytes())
+    fn fill_value<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Ok(element) = self.inner.element() else {
+            return Ok(None);
+        };
+        let bytes = self.inner.fill_value_bytes();
+        Ok(Some(if element.kind == Kind::String {
+            PyString::new(py, check(fill_text(bytes))?).into_any()
+        } else {
+            PyBytes::new(py, bytes).into_any()
+        }))
     }
 
     #[getter]

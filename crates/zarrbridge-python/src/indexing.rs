@@ -10,7 +10,7 @@ use pyo3::types::{PyEllipsis, PyInt, PySlice, PyTuple};
 use zarrbridge_core as core;
 use zarrbridge_core::{AxisItem, FancySelection};
 
-use crate::buffer::{out_buffer, write_data, NdBuffer};
+use crate::buffer::{out_buffer, result, write_data};
 use crate::errors::check;
 use crate::handles::PyArrayHandle;
 use crate::runtime::run;
@@ -125,7 +125,7 @@ pub fn read_selection(
         py,
         async move {
             let decoded = core::read_selection(&array, &selection, out).await?;
-            Ok(NdBuffer::from_decoded(decoded))
+            Ok(result(decoded))
         },
         callback,
     )

@@ -3,16 +3,21 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod buffer;
 mod chunks;
 mod convert;
 mod copy;
 mod encoded;
 mod errors;
+mod gil;
 mod handles;
 mod indexing;
 mod io;
+mod limits;
 mod nodes;
+mod npstrings;
+mod port;
 mod progress;
 mod pystore;
 mod pystore_async;
@@ -22,6 +27,7 @@ mod resize;
 mod runtime;
 mod store;
 mod store_io;
+mod vlen;
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -32,6 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handles::PyArrayHandle>()?;
     m.add_class::<handles::PyGroupHandle>()?;
     m.add_class::<buffer::NdBuffer>()?;
+    m.add_class::<vlen::VlenBuffer>()?;
     m.add_class::<runtime::Task>()?;
     m.add_class::<runtime::Ready>()?;
     m.add("RustError", m.py().get_type::<errors::RustError>())?;
@@ -40,6 +47,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("io_stats_var", io::stats_var(m.py())?)?;
     m.add_function(wrap_pyfunction!(io::read_coalescing, m)?)?;
     m.add_function(wrap_pyfunction!(io::set_read_coalescing, m)?)?;
+    m.add_class::<port::CompletionPort>()?;
+    m.add_function(wrap_pyfunction!(runtime::pool_sizes, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_get, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_get_ranges, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_put, m)?)?;
@@ -48,6 +57,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(store_io::store_list_with_delimiter, m)?)?;
     m.add_function(wrap_pyfunction!(store_io::store_head, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;
+    m.add_function(wrap_pyfunction!(limits::memory_limit, m)?)?;
+    m.add_function(wrap_pyfunction!(limits::set_memory_limit, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::mark_store_loop_thread, m)?)?;
     m.add_class::<pystore_async::Delivery>()?;
     m.add_function(wrap_pyfunction!(nodes::array_from_metadata, m)?)?;

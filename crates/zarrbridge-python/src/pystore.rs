@@ -11,7 +11,7 @@ use zarrs::storage::{StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, Store
 
 use crate::buffer::HeldBuffer;
 use crate::errors::{HeldException, PythonException};
-use crate::runtime::GilPy;
+use crate::gil::GilPy;
 
 /// A Python store's exception instance, released under the GIL wherever it is dropped.
 struct HeldPyErr(GilPy);

@@ -20,8 +20,9 @@ use zarrs::storage::{
 };
 
 use crate::buffer::PyValue;
+use crate::gil::{GilPy, PythonEntry};
 use crate::pystore::{self, stash};
-use crate::runtime::{GilPy, PythonEntry, CALLER_LOOP};
+use crate::runtime::CALLER_LOOP;
 
 /// The result or the exception, each released under the GIL wherever the channel drops it.
 type Outcome = Result<GilPy, GilPy>;

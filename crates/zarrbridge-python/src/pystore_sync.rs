@@ -17,8 +17,8 @@ use zarrs::storage::{
 };
 
 use crate::buffer::PyValue;
+use crate::gil::{GilPy, PythonEntry};
 use crate::pystore::{self, stash};
-use crate::runtime::{GilPy, PythonEntry};
 use zarrbridge_core::PerProcess;
 
 /// Sync Python store calls running at once, per process. They hold the GIL, so more would not

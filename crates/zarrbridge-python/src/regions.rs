@@ -6,7 +6,7 @@ use pyo3::types::{PyEllipsis, PySlice, PyTuple};
 use zarrbridge_core as core;
 use zarrbridge_core::SelItem;
 
-use crate::buffer::{out_buffer, write_data, NdBuffer};
+use crate::buffer::{out_buffer, result, write_data};
 use crate::errors::check;
 use crate::handles::PyArrayHandle;
 use crate::runtime::run;
@@ -71,7 +71,7 @@ pub fn read_region(
         py,
         async move {
             let decoded = core::read_region(&array, &items, out).await?;
-            Ok(NdBuffer::from_decoded(decoded))
+            Ok(result(decoded))
         },
         callback,
     )

@@ -1,36 +1,44 @@
-//! The tokio runtime, and the two ways a Python call waits for Rust work: blocking (GIL
-//! released, Ctrl-C honoured) or through a completion callback (for asyncio and trio).
+//! The tokio runtime, and the ways a Python call waits for Rust work: blocking (GIL released,
+//! Ctrl-C honoured); for asyncio, through the loop's completion port (`port.rs`); for trio (and
+//! loops without `add_reader`), through a completion callback. docs/dev/async-bridge.md says
+//! why this and not `pyo3-async-runtimes`, with the figures.
 
 use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pyo3::IntoPyObjectExt;
 use tokio::runtime::{Handle, Runtime};
 use zarrbridge_core::{compute, io_stats, progress, PerProcess};
 
 use crate::errors::to_pyerr;
+use crate::gil;
+use crate::gil::{GilPy, PythonEntry};
+use crate::port::{CompletionPort, PortInner, Slot};
 
 /// How often a blocking call looks for pending signals (Ctrl-C).
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
-/// Upper bound on tokio's blocking threads (tokio's default allows 512). The file store runs
-/// every file operation on one, and admits only as many operations at once as this.
-const MAX_BLOCKING_THREADS: usize = zarrbridge_core::store::FILE_IO_CONCURRENCY;
-
-/// The runtime of this process, rebuilt in a forked child (see `PerProcess`).
+/// The runtime of this process, rebuilt in a forked child (see `PerProcess`). Its sizes follow
+/// the machine (`zarrbridge_core::sizing`): worker threads only drive I/O, and the blocking
+/// threads (tokio's default allows 512) run file operations, which the file store admits only
+/// as many at once as there are such threads.
 pub fn runtime() -> Handle {
     static RUNTIME: PerProcess<Runtime> = PerProcess::new();
     RUNTIME
         .get_or_init(|| {
+            let sizing = zarrbridge_core::sizing::sizing();
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .thread_name("zarrbridge-io")
-                .max_blocking_threads(MAX_BLOCKING_THREADS)
+                .worker_threads(sizing.io_threads)
+                .max_blocking_threads(sizing.file_io_concurrency)
                 .build()
                 .expect("the tokio runtime can be created")
         })
@@ -38,58 +46,55 @@ pub fn runtime() -> Handle {
         .clone()
 }
 
-/// Interpreter-exit bookkeeping of this process (a forked child starts afresh: a callback that
-/// was running in the parent at the fork must not delay the child's exit).
-#[derive(Default)]
-struct Lifecycle {
-    /// Set at interpreter exit: from then on only the exiting thread enters Python.
-    shutting_down: AtomicBool,
-    /// Threads between their shutdown check and leaving Python.
-    in_python: AtomicUsize,
+/// The pool sizes and concurrency limits of this process, which follow its usable cores
+/// (CPU affinity and cgroup quota): `zarrbridge_core::sizing::Sizing` as a dict.
+#[pyfunction]
+pub fn pool_sizes(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let s = zarrbridge_core::sizing::sizing();
+    let sizes = PyDict::new(py);
+    sizes.set_item("cores", s.cores)?;
+    sizes.set_item("compute_threads", s.compute_threads)?;
+    sizes.set_item("io_threads", s.io_threads)?;
+    sizes.set_item("file_io_concurrency", s.file_io_concurrency)?;
+    sizes.set_item("chunk_concurrency", s.chunk_concurrency)?;
+    Ok(sizes)
 }
 
-fn lifecycle() -> &'static Lifecycle {
-    static LIFECYCLE: PerProcess<Lifecycle> = PerProcess::new();
-    LIFECYCLE.get_or_init(Lifecycle::default)
+/// What an async call reports to: the loop's completion port, or a callback object.
+pub enum CallerLoop {
+    /// An asyncio loop's port.
+    Port(Arc<PortInner>),
+    /// A callback (trio, or an asyncio loop without `add_reader`).
+    Callback(GilPy),
+}
+
+impl CallerLoop {
+    /// The object whose `submit(coroutine_fn, args, done)` runs a coroutine on the caller's
+    /// event loop: async Python stores run their coroutines there.
+    pub fn bind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        match self {
+            Self::Port(port) => port.submitter.bind(py),
+            Self::Callback(callback) => callback.bind(py),
+        }
+    }
 }
 
 tokio::task_local! {
-    /// The callback object of the async call this task serves. The Python side gives it a
-    /// `submit(coroutine_fn, args, done)` method that runs a coroutine on the caller's event
-    /// loop: async Python stores run their coroutines there.
-    pub static CALLER_LOOP: GilPy;
+    /// The caller of the async call this task serves.
+    pub static CALLER_LOOP: CallerLoop;
+}
+
+/// Whether async calls are polled once on the caller's thread first (`ZARRBRIDGE_FIRST_POLL=0`
+/// turns it off, to measure the bridge on its own: `scripts/measure_bridge.py`; read once).
+fn first_poll_enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var("ZARRBRIDGE_FIRST_POLL").as_deref() != Ok("0"))
 }
 
 thread_local! {
     /// Whether this thread runs the private event loop of an async Python store (see
     /// `mark_store_loop_thread`).
     static STORE_LOOP_THREAD: Cell<bool> = const { Cell::new(false) };
-    /// Whether this thread called `shutdown` (it runs the interpreter's exit, where entering
-    /// Python stays safe).
-    static EXITING_THREAD: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Permission for a Rust thread to enter Python, held until it has left again.
-pub struct PythonEntry(&'static Lifecycle);
-
-impl PythonEntry {
-    /// `None` once the interpreter exits (except on the exiting thread). Announce first, check
-    /// second: `shutdown` sets the flag first, counts second, so one always sees the other.
-    pub fn acquire() -> Option<Self> {
-        let state = lifecycle();
-        state.in_python.fetch_add(1, Ordering::SeqCst);
-        if state.shutting_down.load(Ordering::SeqCst) && !EXITING_THREAD.get() {
-            state.in_python.fetch_sub(1, Ordering::SeqCst);
-            return None;
-        }
-        Some(Self(state))
-    }
-}
-
-impl Drop for PythonEntry {
-    fn drop(&mut self) {
-        self.0.in_python.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 /// How long interpreter exit waits for threads already inside Python.
@@ -101,38 +106,74 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// and blocking calls on other (daemon) threads never return (the process is exiting).
 #[pyfunction]
 pub fn shutdown(py: Python<'_>) {
-    let state = lifecycle();
-    EXITING_THREAD.set(true);
-    state.shutting_down.store(true, Ordering::SeqCst);
     let start = Instant::now();
+    let inside = gil::begin_shutdown();
     py.detach(|| {
-        while state.in_python.load(Ordering::SeqCst) > 0 && start.elapsed() < SHUTDOWN_GRACE {
+        while inside() > 0 && start.elapsed() < SHUTDOWN_GRACE {
             std::thread::sleep(Duration::from_millis(1));
         }
     });
 }
 
-/// A running operation started with a callback; `cancel()` stops it at its next await point.
+/// A running operation started with a callback or a completion port; `cancel()` stops it at
+/// its next await point.
 #[pyclass(frozen, module = "zarrbridge._native")]
 pub struct Task {
     handle: tokio::task::AbortHandle,
     /// The process whose runtime runs the task: in a forked child that runtime has no threads,
     /// and touching its scheduler could wait on a lock held by a thread that is gone.
     pid: u32,
+    /// The future a completion port resolves (`None` with a callback).
+    slot: Option<Arc<Slot>>,
 }
 
 #[pymethods]
 impl Task {
-    /// Abort the operation. Its callback will not be called afterwards.
-    fn cancel(&self) {
+    /// Abort the operation. Its callback will not be called afterwards, nor its future resolved.
+    fn cancel(&self, py: Python<'_>) {
+        if let Some(slot) = &self.slot {
+            slot.cancel(py);
+        }
         if self.pid == std::process::id() {
             self.handle.abort();
         }
     }
+
+    /// The asyncio future that receives the outcome (operations started with a port).
+    #[getter]
+    fn future<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.slot
+            .as_ref()
+            .and_then(|slot| slot.future(py))
+            .ok_or_else(|| {
+                PyRuntimeError::new_err("this task has no future (a callback task, or cancelled)")
+            })
+    }
 }
 
-/// Run `fut` either to completion here (no callback) or in the background, reporting through
-/// `callback(result, error)`.
+/// Poll `fut` once here, on the event loop's thread with the GIL released, letting small work
+/// run in place: a read of a small chunk from memory or the page cache then completes without
+/// a runtime task and an event-loop wake-up. If not ready, the same future moves to the
+/// runtime, which polls a new task at once (so the wake-up registered with the no-op waker
+/// here is not lost).
+fn first_poll<T: Send>(
+    py: Python<'_>,
+    handle: &Handle,
+    fut: Pin<&mut (dyn Future<Output = zarrbridge_core::Result<T>> + Send)>,
+) -> Poll<zarrbridge_core::Result<T>> {
+    if !first_poll_enabled() {
+        return Poll::Pending;
+    }
+    py.detach(|| {
+        let _context = handle.enter();
+        compute::with_in_place_budget(compute::EVENT_LOOP_BUDGET, || {
+            fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+        })
+    })
+}
+
+/// Run `fut` to completion here (no callback), or in the background, reporting to `callback`:
+/// a `CompletionPort` (asyncio) or a callable `callback(result, error)`.
 pub fn run<F, T>(py: Python<'_>, fut: F, callback: Option<Py<PyAny>>) -> PyResult<Py<PyAny>>
 where
     F: Future<Output = zarrbridge_core::Result<T>> + Send + 'static,
@@ -142,57 +183,68 @@ where
     // its progress counter (if the caller asked for progress) counts its chunks.
     let fut = io_stats::scope(crate::io::active(py)?, fut);
     let fut = progress::scope(crate::progress::active(py)?, fut);
-    match callback {
-        None => block(py, fut)?.into_py_any(py),
-        Some(callback) => {
-            let handle = runtime();
-            // Poll once here, on the event loop's thread with the GIL released, letting small
-            // work run in place: a read of a small chunk from memory or the page cache then
-            // completes without a callback and an event-loop wake-up. If not ready, the same
-            // future moves to the runtime, which polls a new task at once (so the wake-up
-            // registered with the no-op waker here is not lost).
-            let caller = GilPy::new(callback.clone_ref(py));
-            // Released under the GIL even when the task is aborted (see `GilPy`).
-            let callback = GilPy::new(callback);
-            let mut fut = Box::pin(CALLER_LOOP.scope(caller, fut));
-            let first = py.detach(|| {
-                let _context = handle.enter();
-                compute::with_in_place_budget(compute::EVENT_LOOP_BUDGET, || {
-                    let waker = std::task::Waker::noop();
-                    fut.as_mut()
-                        .poll(&mut std::task::Context::from_waker(waker))
-                })
-            });
-            if let std::task::Poll::Ready(result) = first {
-                let outcome = result.map_err(to_pyerr).and_then(|v| v.into_py_any(py));
-                return Ready(Mutex::new(Some(outcome))).into_py_any(py);
-            }
-            let task = handle.spawn(async move {
-                let result = fut.as_mut().await;
-                let caller = fut.as_mut().take_value();
-                let Some(_entry) = PythonEntry::acquire() else {
-                    return;
-                };
-                let _ = Python::try_attach(move |py| {
-                    let args = match result.map_err(to_pyerr).and_then(|v| v.into_py_any(py)) {
-                        Ok(value) => (value, py.None()),
-                        Err(err) => (py.None(), err.into_value(py).into_any()),
-                    };
-                    if let Err(err) = callback.bind(py).call1(args) {
-                        err.write_unraisable(py, None);
-                    }
-                    // Released here, while the GIL is held: taking it again just to drop them
-                    // would wait for the event loop's thread to hand it over.
-                    drop((caller, callback));
-                });
-            });
-            Task {
-                handle: task.abort_handle(),
-                pid: std::process::id(),
-            }
-            .into_py_any(py)
-        }
+    let Some(callback) = callback else {
+        return block(py, fut)?.into_py_any(py);
+    };
+    let handle = runtime();
+    let port = callback
+        .bind(py)
+        .cast::<CompletionPort>()
+        .ok()
+        .map(|port| port.get().inner.clone());
+    let caller = match &port {
+        Some(port) => CallerLoop::Port(port.clone()),
+        None => CallerLoop::Callback(GilPy::new(callback.clone_ref(py))),
+    };
+    let mut fut = Box::pin(CALLER_LOOP.scope(caller, fut));
+    if let Poll::Ready(result) = first_poll(py, &handle, fut.as_mut()) {
+        let outcome = result.map_err(to_pyerr).and_then(|v| v.into_py_any(py));
+        return Ready(Mutex::new(Some(outcome))).into_py_any(py);
     }
+    if let Some(port) = port {
+        let slot = port.slot(py)?;
+        let done = slot.clone();
+        let task = handle.spawn(async move {
+            let result = fut.await;
+            port.complete(
+                done,
+                Box::new(move |py| result.map_err(to_pyerr).and_then(|v| v.into_py_any(py))),
+            );
+        });
+        return Task {
+            handle: task.abort_handle(),
+            pid: std::process::id(),
+            slot: Some(slot),
+        }
+        .into_py_any(py);
+    }
+    // Released under the GIL even when the task is aborted (see `GilPy`).
+    let callback = GilPy::new(callback);
+    let task = handle.spawn(async move {
+        let result = fut.as_mut().await;
+        let caller = fut.as_mut().take_value();
+        let Some(_entry) = PythonEntry::acquire() else {
+            return;
+        };
+        let _ = Python::try_attach(move |py| {
+            let args = match result.map_err(to_pyerr).and_then(|v| v.into_py_any(py)) {
+                Ok(value) => (value, py.None()),
+                Err(err) => (py.None(), err.into_value(py).into_any()),
+            };
+            if let Err(err) = callback.bind(py).call1(args) {
+                err.write_unraisable(py, None);
+            }
+            // Released here, while the GIL is held: taking it again just to drop them would
+            // wait for the event loop's thread to hand it over.
+            drop((caller, callback));
+        });
+    });
+    Task {
+        handle: task.abort_handle(),
+        pid: std::process::id(),
+        slot: None,
+    }
+    .into_py_any(py)
 }
 
 /// The outcome of an async call that completed in its first poll: `result()` returns its value
@@ -284,32 +336,4 @@ where
     });
     drop(entry);
     result?.map_err(to_pyerr)
-}
-
-/// A Python reference released with the GIL held, wherever it is dropped: dropping a `Py`
-/// without the GIL parks the decref in pyo3's global pool behind a lock, and a fork while a
-/// Rust thread holds that lock would hang the child. Leaked once the interpreter exits.
-pub struct GilPy(std::mem::ManuallyDrop<Py<PyAny>>);
-
-impl GilPy {
-    /// Own `obj`.
-    pub fn new(obj: Py<PyAny>) -> Self {
-        Self(std::mem::ManuallyDrop::new(obj))
-    }
-
-    /// The object, bound to the GIL.
-    pub fn bind<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
-        self.0.bind(py)
-    }
-}
-
-impl Drop for GilPy {
-    fn drop(&mut self) {
-        // SAFETY: taken once, here; `self.0` is not used afterwards.
-        let obj = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
-        match PythonEntry::acquire() {
-            Some(_entry) => Python::attach(|_py| drop(obj)),
-            None => std::mem::forget(obj),
-        }
-    }
 }

@@ -47,21 +47,26 @@ pub fn store_get(
     )
 }
 
-/// Byte ranges of the value at `key`, or `None` when it is absent.
+/// Byte ranges of the value at `key`, or `None` when it is absent. A range starting past the
+/// end of the value is an error, or empty with `past_end_is_empty` (zarr-python's contract).
 #[pyfunction]
-#[pyo3(signature = (store, key, ranges, callback=None))]
+#[pyo3(signature = (store, key, ranges, callback=None, *, past_end_is_empty=false))]
 pub fn store_get_ranges(
     py: Python<'_>,
     store: &PyStore,
     key: String,
     ranges: Vec<(Option<u64>, Option<u64>)>,
     callback: Option<Py<PyAny>>,
+    past_end_is_empty: bool,
 ) -> PyResult<Py<PyAny>> {
     let store = store.inner.clone();
     let ranges = byte_ranges(ranges);
     run(
         py,
-        async move { Ok(store.get_ranges(&key, &ranges).await?.map(values)) },
+        async move {
+            let parts = store.get_ranges(&key, &ranges, past_end_is_empty).await?;
+            Ok(parts.map(values))
+        },
         callback,
     )
 }

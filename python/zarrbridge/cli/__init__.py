@@ -35,7 +35,7 @@ inside it (the root when absent). Credentials come from --option or the environm
 exit codes: 0 ok, 1 verify found problems, 2 usage, 3 node not found, 4 node exists,
 5 invalid path, 6 invalid option, 7 metadata, 8 chunk index/selection, 9 unsupported,
 10 codec or checksum, 11 invalid data, 12 store, 13 other zarrbridge error,
-70 unexpected error, 130 interrupted (Ctrl-C).
+14 memory limit, 70 unexpected error, 130 interrupted (Ctrl-C).
 
 conformance runner (Bisaloo/zarr-conformance-tests): zarrbridge --array_path=PATH prints
 the array's elements in C order, one per line.

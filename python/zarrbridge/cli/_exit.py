@@ -37,6 +37,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (errors.CodecError, 10),
     (errors.InvalidDataError, 11),
     (errors.StoreError, 12),
+    (errors.ResourceError, 14),
     (errors.ZarrBridgeError, 13),
     (FileNotFoundError, 3),
     (FileExistsError, 4),

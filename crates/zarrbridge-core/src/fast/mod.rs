@@ -20,6 +20,7 @@ use zarrs::array::{ArraySubset, CodecChain, FillValue};
 
 use crate::compute::install;
 use crate::error::{Error, Result};
+use crate::limits::{check_allocation, check_len};
 use crate::ndcopy::{byte_len, c_strides, copy_block_into, copy_bytes, offset_of, Sink, Strided};
 pub(crate) use contexts::with_scratch;
 use contexts::{compress_append, decompress_exact};
@@ -303,7 +304,14 @@ impl FastChain {
                 .pieces
                 .first()
                 .map_or(0, |p| byte_len(p.shape(), self.elem));
-            out.reserve(zstd::zstd_safe::compress_bound(inner_bytes).saturating_mul(count));
+            // Room for the kept pieces as stored and the rewritten ones at their worst.
+            let rewritten = shard
+                .pieces
+                .iter()
+                .filter(|p| overlaps(p, source.subset))
+                .count();
+            let worst = zstd::zstd_safe::compress_bound(inner_bytes).saturating_mul(rewritten);
+            out.reserve(existing.map_or(0, <[u8]>::len).saturating_add(worst));
             for i in 0..count {
                 let start = out.len();
                 let kept = rebuild(i, &mut out)?;
@@ -359,6 +367,9 @@ impl FastChain {
             let dst = unsafe { target.cells.index_mut(start..start + piece_len) };
             return decompress_exact(compression, encoded, dst);
         }
+        check_len(piece_len, || {
+            format!("decoding a chunk of shape {:?}", piece.shape())
+        })?;
         with_scratch(piece_len, |decoded| {
             decompress_exact(compression, encoded, decoded)?;
             let piece_strides = c_strides(piece.shape());
@@ -396,7 +407,11 @@ impl FastChain {
                 source.subset
             )));
         };
-        with_scratch(byte_len(piece.shape(), elem), |buffer| {
+        let piece_len = byte_len(piece.shape(), elem);
+        check_len(piece_len, || {
+            format!("writing into a chunk of shape {:?}", piece.shape())
+        })?;
+        with_scratch(piece_len, |buffer| {
             if overlap != *piece {
                 match existing {
                     Some(encoded) => decompress_exact(compression, encoded, buffer)?,
@@ -490,6 +505,15 @@ pub(crate) fn inner_subsets(shard: &ArraySubset, inner_shape: &[u64]) -> Result<
             ))
         })?;
     let total = usize::try_from(counts.iter().product::<u64>()).unwrap_or(usize::MAX);
+    // Each inner chunk costs its subset, its index entry and its place in the shard index.
+    let per_chunk = 64 + 16 * inner_shape.len() as u64;
+    check_allocation((total as u64).saturating_mul(per_chunk), || {
+        format!(
+            "the index of a shard of {total} inner chunks (shard {:?}, inner chunks \
+             {inner_shape:?})",
+            shard.shape()
+        )
+    })?;
     let mut subsets = Vec::with_capacity(total);
     let mut index = vec![0u64; counts.len()];
     for _ in 0..total {

@@ -17,7 +17,9 @@ use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreSchem
 use serde_json::{json, Map, Value};
 use url::Url;
 
+use super::options::option_text;
 use super::redact::Redactor;
+use super::timeouts::{Purpose, ReadsAndWrites, READ_TIMEOUT, RETRY_TIMEOUT};
 use crate::error::{Error, Result};
 
 /// A cloud store as declared: URL (its path is the store's prefix) and options.
@@ -27,9 +29,11 @@ pub struct CloudDecl {
     pub url: String,
     /// Service settings (`region`, `endpoint`, `aws_access_key_id`, ...).
     pub config: BTreeMap<String, String>,
-    /// HTTP client settings (`allow_http`, `timeout`, ...).
+    /// HTTP client settings (`allow_http`, `timeout`, ...); timeouts not given take this
+    /// library's defaults (see [`super::timeouts`]).
     pub client_options: BTreeMap<String, String>,
-    /// Retry settings; `None`: `object_store`'s defaults.
+    /// Retry settings; what is not given takes `object_store`'s defaults, except
+    /// `retry_timeout` (see [`super::timeouts`]).
     pub retry: Option<RetrySpec>,
 }
 
@@ -127,6 +131,33 @@ impl Service {
             Self::Http => &[],
         }
     }
+
+    /// The canonical name of `config` key `key` (aliases and any case accepted).
+    fn canonical_config_key(self, key: &str) -> Result<String> {
+        let lower = key.to_ascii_lowercase();
+        let unknown = || unknown_key(self.label(), key, self.config_keys());
+        match self {
+            Self::S3 => AmazonS3ConfigKey::from_str(&lower)
+                .map(|k| k.as_ref().to_string())
+                .map_err(|_| unknown()),
+            Self::Gcs => GoogleConfigKey::from_str(&lower)
+                .map(|k| k.as_ref().to_string())
+                .map_err(|_| unknown()),
+            Self::Azure => AzureConfigKey::from_str(&lower)
+                .map(|k| k.as_ref().to_string())
+                .map_err(|_| unknown()),
+            Self::Http => Err(unknown()),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::S3 => "S3 config",
+            Self::Gcs => "GCS config",
+            Self::Azure => "Azure config",
+            Self::Http => "HTTP config",
+        }
+    }
 }
 
 const CLIENT_KEYS: &[&str] = &[
@@ -146,6 +177,8 @@ const CLIENT_KEYS: &[&str] = &[
     "proxy_ca_certificate",
     "proxy_excludes",
     "randomize_addresses",
+    "read_timeout",
+    "disable_system_certificates",
     "timeout",
     "user_agent",
 ];
@@ -173,7 +206,7 @@ impl CloudDecl {
     /// [`Error::InvalidPath`] for a URL that names no store.
     pub fn parse_url(&self) -> Result<(Service, Url, String)> {
         let invalid = |reason: String| Error::InvalidPath {
-            path: Redactor::strip_userinfo(&self.url),
+            path: Redactor::redact_url(&self.url),
             reason,
         };
         let url = Url::parse(&self.url).map_err(|e| invalid(e.to_string()))?;
@@ -188,7 +221,8 @@ impl CloudDecl {
         Ok((service, url, path.as_ref().to_string()))
     }
 
-    /// Secret values to keep out of messages: credential-like options and a URL password.
+    /// Secret values to keep out of messages: credential-like options, and the URL's password
+    /// and query values.
     #[must_use]
     pub fn redactor(&self) -> Redactor {
         let mut secrets: Vec<String> = self
@@ -198,9 +232,7 @@ impl CloudDecl {
             .filter(|(k, _)| Redactor::is_secret_name(k))
             .map(|(_, v)| v.clone())
             .collect();
-        if let Ok(url) = Url::parse(&self.url) {
-            secrets.extend(url.password().map(str::to_string));
-        }
+        secrets.extend(Redactor::url_secrets(&self.url));
         Redactor::new(secrets)
     }
 
@@ -227,18 +259,66 @@ impl CloudDecl {
         Ok(b)
     }
 
-    /// Build the object store this declaration describes (no I/O).
+    /// Build the object store this declaration describes (no I/O): reads and writes go
+    /// through two clients, with different timeouts (see [`super::timeouts`]).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] for unknown or malformed options, [`Error::Store`] when the
-    /// builder refuses the settings.
+    /// [`Error::InvalidOption`] for unknown or malformed options, or settings the builder
+    /// refuses (with every option value left out of the message).
     pub fn build(&self) -> Result<Arc<dyn ObjectStore>> {
+        Ok(Arc::new(ReadsAndWrites {
+            reads: self.build_for(Purpose::Reads)?,
+            writes: self.build_for(Purpose::Writes)?,
+        }))
+    }
+
+    /// The client settings of a client serving `purpose`: the declared ones, with
+    /// `read_timeout` (declared or default) for reads only.
+    fn client_for(&self, purpose: Purpose) -> Result<Vec<(ClientConfigKey, String)>> {
+        let mut client = client_keys(&self.client_options)?;
+        let declared = client
+            .iter()
+            .position(|(k, _)| *k == ClientConfigKey::ReadTimeout);
+        match (purpose, declared) {
+            (Purpose::Writes, Some(i)) => {
+                client.remove(i);
+            }
+            (Purpose::Reads, None) => {
+                client.push((ClientConfigKey::ReadTimeout, READ_TIMEOUT.to_string()));
+            }
+            _ => {}
+        }
+        Ok(client)
+    }
+
+    /// Every option value (and the URL's secrets), to keep out of builder errors.
+    fn value_redactor(&self) -> Redactor {
+        let mut values: Vec<String> = self
+            .config
+            .values()
+            .chain(self.client_options.values())
+            .cloned()
+            .collect();
+        values.extend(Redactor::url_secrets(&self.url));
+        Redactor::new(values)
+    }
+
+    fn build_for(&self, purpose: Purpose) -> Result<Arc<dyn ObjectStore>> {
         let (service, url, prefix) = self.parse_url()?;
-        let client = client_keys(&self.client_options)?;
-        let retry = self.retry.as_ref().map(RetrySpec::to_config);
-        let redactor = self.redactor();
+        let client = self.client_for(purpose)?;
+        let retry = Some(
+            self.retry
+                .as_ref()
+                .map_or_else(RetrySpec::default_config, RetrySpec::to_config),
+        );
+        let redactor = self.value_redactor();
         let built = |r: object_store::Result<Arc<dyn ObjectStore>>| {
-            r.map_err(|e| Error::store_caused("cannot build the store", e, &redactor))
+            r.map_err(|e| {
+                Error::InvalidOption(format!(
+                    "the store settings were refused: {}",
+                    redactor.redact(&e.to_string())
+                ))
+            })
         };
         let keys = service.config_keys();
         let store: Arc<dyn ObjectStore> = match service {
@@ -327,28 +407,45 @@ impl CloudDecl {
     }
 
     /// Read a declaration: `url` plus optional `config`, `client_options`, `retry_config`.
+    /// Option names and values are checked here (see [`super::options`]).
     ///
     /// # Errors
-    /// [`Error::InvalidOption`] when a field has the wrong type.
+    /// [`Error::InvalidOption`] for an unknown option or a value of the wrong kind (the value
+    /// is never shown); [`Error::InvalidPath`] for a URL that names no store.
     pub fn from_json(value: &Value) -> Result<Self> {
         let url = value.get("url").and_then(Value::as_str).ok_or_else(|| {
             Error::InvalidOption("a cloud store declaration needs \"url\"".into())
         })?;
+        let (service, _, _) = Self {
+            url: url.to_string(),
+            ..Self::default()
+        }
+        .parse_url()?;
         let retry = match value.get("retry_config") {
             None | Some(Value::Null) => None,
             Some(v) => Some(RetrySpec::from_json(v)?),
         };
         Ok(Self {
             url: url.to_string(),
-            config: string_map(value.get("config"), "config")?,
-            client_options: string_map(value.get("client_options"), "client_options")?,
+            config: option_map(value.get("config"), "config", |k| {
+                service.canonical_config_key(k)
+            })?,
+            client_options: option_map(value.get("client_options"), "client_options", |k| {
+                ClientConfigKey::from_str(&k.to_ascii_lowercase())
+                    .map(|key| key.as_ref().to_string())
+                    .map_err(|_| unknown_key("client", k, CLIENT_KEYS))
+            })?,
             retry,
         })
     }
 }
 
-/// Options are strings, as in `object_store`; booleans and numbers are accepted and written out.
-fn string_map(value: Option<&Value>, what: &str) -> Result<BTreeMap<String, String>> {
+/// Options as the text `object_store` takes, each checked by its kind (`canonical` names it).
+fn option_map(
+    value: Option<&Value>,
+    what: &str,
+    canonical: impl Fn(&str) -> Result<String>,
+) -> Result<BTreeMap<String, String>> {
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(BTreeMap::new());
     };
@@ -356,19 +453,7 @@ fn string_map(value: Option<&Value>, what: &str) -> Result<BTreeMap<String, Stri
         .as_object()
         .ok_or_else(|| Error::InvalidOption(format!("{what} must be a mapping")))?;
     map.iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Bool(b) => b.to_string(),
-                Value::Number(n) => n.to_string(),
-                _ => {
-                    return Err(Error::InvalidOption(format!(
-                        "{what} option {k:?} must be a string, number or bool"
-                    )))
-                }
-            };
-            Ok((k.clone(), text))
-        })
+        .map(|(k, v)| Ok((k.clone(), option_text(what, k, &canonical(k)?, v)?)))
         .collect()
 }
 
@@ -387,8 +472,17 @@ const RETRY_KEYS: &[&str] = &["max_retries", "retry_timeout", "backoff"];
 const BACKOFF_KEYS: &[&str] = &["init_backoff", "max_backoff", "base"];
 
 impl RetrySpec {
+    /// The retry settings of a store that declares none: `object_store`'s, except
+    /// `retry_timeout` (see [`super::timeouts`]).
+    fn default_config() -> RetryConfig {
+        Self::default().to_config()
+    }
+
     fn to_config(&self) -> RetryConfig {
-        let defaults = RetryConfig::default();
+        let defaults = RetryConfig {
+            retry_timeout: RETRY_TIMEOUT,
+            ..RetryConfig::default()
+        };
         let secs = |s: Option<f64>, d: Duration| s.map_or(d, Duration::from_secs_f64);
         RetryConfig {
             backoff: BackoffConfig {
@@ -469,7 +563,7 @@ impl RetrySpec {
 
 #[cfg(test)]
 mod tests {
-    use super::{CloudDecl, Service};
+    use super::{CloudDecl, Purpose, RetrySpec, Service, READ_TIMEOUT, RETRY_TIMEOUT};
     use serde_json::json;
 
     #[allow(clippy::needless_pass_by_value)] // reads better with json! literals
@@ -540,23 +634,56 @@ mod tests {
 
     #[test]
     fn unknown_options_list_the_accepted_keys_without_values() {
-        let d = decl(json!({"url": "s3://b", "config": {"regoin": "SECRETVALUE"}}));
-        let msg = d.build().err().unwrap().to_string();
+        let refused = |v: serde_json::Value| CloudDecl::from_json(&v).unwrap_err().to_string();
+        let msg = refused(json!({"url": "s3://b", "config": {"regoin": "SECRETVALUE"}}));
         assert!(
             msg.contains("\"regoin\"") && msg.contains("aws_region"),
             "{msg}"
         );
         assert!(!msg.contains("SECRETVALUE"), "{msg}");
-        let d = decl(json!({"url": "s3://b", "client_options": {"timeuot": "1s"}}));
-        assert!(d
-            .build()
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("connect_timeout"));
-        let bad_retry = json!({"url": "s3://b", "retry_config": {"retries": 1}});
-        let msg = CloudDecl::from_json(&bad_retry).unwrap_err().to_string();
+        let msg = refused(json!({"url": "s3://b", "client_options": {"timeuot": "1s"}}));
+        assert!(msg.contains("connect_timeout"), "{msg}");
+        let msg = refused(json!({"url": "s3://b", "retry_config": {"retries": 1}}));
         assert!(msg.contains("max_retries"), "{msg}");
+    }
+
+    #[test]
+    fn malformed_values_are_invalid_options_that_do_not_echo_them() {
+        for doc in [
+            json!({"url": "s3://b", "client_options": {"timeout": "SECRETVALUE"}}),
+            json!({"url": "s3://b", "region": 5, "config": {"region": 5}}),
+            json!({"url": "gs://b", "config": {"skip_signature": "SECRETVALUE"}}),
+            json!({"url": "https://h/p", "client_options": {"allow_http": 1}}),
+        ] {
+            let err = CloudDecl::from_json(&doc).unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, crate::Error::InvalidOption(_)), "{msg}");
+            assert!(!msg.contains("SECRETVALUE"), "{msg}");
+        }
+        // A value the builder refuses (an enum it parses itself) is an option error too.
+        let d = decl(json!({"url": "s3://b", "config": {"checksum_algorithm": "SECRETVALUE"}}));
+        let err = d.build().err().unwrap();
+        assert!(matches!(err, crate::Error::InvalidOption(_)), "{err}");
+        assert!(!err.to_string().contains("SECRETVALUE"), "{err}");
+    }
+
+    #[test]
+    fn reads_get_a_read_timeout_and_writes_do_not() {
+        use object_store::ClientConfigKey::ReadTimeout;
+        let d = decl(json!({"url": "s3://b"}));
+        let reads = d.client_for(Purpose::Reads).unwrap();
+        assert!(
+            reads.contains(&(ReadTimeout, READ_TIMEOUT.to_string())),
+            "{reads:?}"
+        );
+        assert!(d.client_for(Purpose::Writes).unwrap().is_empty());
+        let d = decl(json!({"url": "s3://b", "client_options": {"read_timeout": "3s"}}));
+        assert_eq!(
+            d.client_for(Purpose::Reads).unwrap(),
+            [(ReadTimeout, "3s".to_string())]
+        );
+        assert!(d.client_for(Purpose::Writes).unwrap().is_empty());
+        assert_eq!(RetrySpec::default_config().retry_timeout, RETRY_TIMEOUT);
     }
 
     #[test]

@@ -2,20 +2,23 @@
 //! from it. Everything below this module sees only `Store`.
 
 mod cloud;
+mod file;
+mod file_traits;
+mod file_tree;
 mod missing_bucket;
+mod options;
 mod ranges;
 pub(crate) mod redact;
+mod timeouts;
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use cloud::{CloudDecl, RetrySpec, Service};
-pub(crate) use ranges::Ranged;
+pub(crate) use ranges::{record_ranges, spans, Ranged};
 pub use redact::Redactor;
 
-use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::ObjectStore;
 use serde_json::{json, Value};
@@ -23,21 +26,29 @@ use zarrs::storage::{AsyncReadableWritableListableStorage, StoreKey, StorePrefix
 use zarrs_object_store::AsyncObjectStore;
 
 use crate::error::{Cause, Error, Result};
-use crate::io_stats::{Request, RequestKind};
+use crate::io_stats::{self, Request, RequestKind};
 use crate::per_process::PerProcess;
+use file::FileStore;
+use file_traits::FileStorage;
 
-/// File operations in flight at once, per process. `object_store`'s file store runs each one
-/// on a tokio blocking thread, and once queued there a cancelled operation still runs later
-/// (a cancelled write could then land after a newer one). So operations wait for a permit
-/// here, where cancelling drops them before they start, and no more go on than the runtime
-/// has blocking threads for. This also bounds the files open at once.
-pub const FILE_IO_CONCURRENCY: usize = 32;
+/// File operations in flight at once, per process. Each runs on a tokio blocking thread, and
+/// once queued there a cancelled operation still runs later (a cancelled write could then land
+/// after a newer one). So operations wait for a permit here, where cancelling drops them before
+/// they start, and no more go on than the runtime has blocking threads for. This also bounds
+/// the files open at once. A started operation holds its permit until it ends, and none can
+/// wait forever (the file store reads only regular files, see [`file`]), so the permits cannot
+/// all be pinned. The number follows the machine
+/// ([`Sizing::file_io_concurrency`](crate::sizing::Sizing::file_io_concurrency)).
+#[must_use]
+pub fn file_io_concurrency() -> usize {
+    crate::sizing::sizing().file_io_concurrency
+}
 
-/// The permits of [`FILE_IO_CONCURRENCY`]; per process, since a forked child must not inherit
+/// The permits of [`file_io_concurrency`]; per process, since a forked child must not inherit
 /// permits held by the parent's operations.
 fn file_io_gate() -> &'static tokio::sync::Semaphore {
     static GATE: PerProcess<tokio::sync::Semaphore> = PerProcess::new();
-    GATE.get_or_init(|| tokio::sync::Semaphore::new(FILE_IO_CONCURRENCY))
+    GATE.get_or_init(|| tokio::sync::Semaphore::new(file_io_concurrency()))
 }
 
 /// What a store is, as the user declared it. Serialises to a small JSON object.
@@ -70,7 +81,11 @@ impl StoreDecl {
     /// [`Error::Unsupported`] for an unknown scheme, [`Error::InvalidPath`] for a malformed one.
     pub fn from_url(url: &str) -> Result<Self> {
         let invalid = |reason: &str| Error::InvalidPath {
-            path: url.to_string(),
+            // Local paths are shown as given; anything else may carry credentials.
+            path: match url.split_once("://") {
+                Some(("file" | "memory", _)) | None => url.to_string(),
+                Some(_) => Redactor::redact_url(url),
+            },
             reason: reason.to_string(),
         };
         if url.chars().any(char::is_control) {
@@ -202,7 +217,7 @@ impl StoreDecl {
         match self {
             Self::File { root } => format!("file://{}", root.to_string_lossy()),
             Self::Memory { name } => format!("memory://{name}"),
-            Self::Cloud(cloud) => Redactor::strip_userinfo(&cloud.url),
+            Self::Cloud(cloud) => Redactor::redact_url(&cloud.url),
             Self::External { label } => label.clone(),
         }
     }
@@ -243,7 +258,7 @@ fn normalise_dir(path: &Path) -> PathBuf {
 pub(crate) enum InPlace {
     /// The value, or `None` for an absent key.
     Read(Option<bytes::Bytes>),
-    /// Not a small regular file: read it through the async path.
+    /// Not read here (a larger value, or not a file store): read it through the async path.
     NotHere,
 }
 
@@ -258,10 +273,9 @@ pub struct Store {
     pub(crate) decl: Arc<StoreDecl>,
     pub(crate) storage: AsyncReadableWritableListableStorage,
     redactor: Redactor,
-    /// Whether operations wait for a [`FILE_IO_CONCURRENCY`] permit.
-    gated: bool,
-    /// The file store itself, for reads made on a caller's own thread (see [`Store::get`]).
-    local: Option<Arc<LocalFileSystem>>,
+    /// For a file store, the store itself: the library's operations call it directly, on
+    /// tokio's blocking pool or in place (see [`Store::on_file`], [`Store::get_now`]).
+    pub(crate) file: Option<Arc<FileStore>>,
     /// The object store under `storage`, when there is one: ranged reads go to it directly
     /// (see [`Store::read_ranges`]).
     object: Option<Arc<dyn ObjectStore>>,
@@ -286,11 +300,7 @@ impl Store {
                     Error::store_caused(&context, e, &Redactor::default())
                 };
                 std::fs::create_dir_all(root).map_err(|e| failed(e.into()))?;
-                let local =
-                    Arc::new(LocalFileSystem::new_with_prefix(root).map_err(|e| failed(e.into()))?);
-                let mut store = Self::with_object_store(decl.clone(), local.clone());
-                store.local = Some(local);
-                return Ok(store);
+                return Ok(Self::over_files(decl.clone()));
             }
             StoreDecl::Memory { name } => {
                 let mut registry = memory_registry()
@@ -309,20 +319,36 @@ impl Store {
     }
 
     /// A store over an object store built elsewhere (so its connection pool is shared), with
-    /// the declaration it was built from.
+    /// the declaration it was built from. A file store is rebuilt from its declaration
+    /// instead: `object_store`'s `LocalFileSystem` follows links out of the root.
     #[must_use]
     pub fn with_object_store(decl: StoreDecl, object_store: Arc<dyn ObjectStore>) -> Self {
         let object_store: Arc<dyn ObjectStore> = match decl {
             StoreDecl::Cloud(_) => Arc::new(missing_bucket::MissingBucketIsAnError(object_store)),
+            StoreDecl::File { .. } => return Self::over_files(decl),
             _ => object_store,
         };
         Self {
-            gated: matches!(decl, StoreDecl::File { .. }),
-            local: None,
+            file: None,
             redactor: decl.redactor(),
             decl: Arc::new(decl),
             storage: Arc::new(AsyncObjectStore::new(object_store.clone())),
             object: Some(object_store),
+        }
+    }
+
+    /// A file store (the root is made on the first write if it is missing).
+    fn over_files(decl: StoreDecl) -> Self {
+        let StoreDecl::File { root } = &decl else {
+            unreachable!("only file declarations have a root");
+        };
+        let file = Arc::new(FileStore::new(root.clone()));
+        Self {
+            storage: Arc::new(FileStorage(file.clone())),
+            file: Some(file),
+            object: None,
+            redactor: Redactor::default(),
+            decl: Arc::new(decl),
         }
     }
 
@@ -331,8 +357,7 @@ impl Store {
     #[must_use]
     pub fn with_storage(label: String, storage: AsyncReadableWritableListableStorage) -> Self {
         Self {
-            gated: false,
-            local: None,
+            file: None,
             redactor: Redactor::default(),
             decl: Arc::new(StoreDecl::External { label }),
             storage,
@@ -386,33 +411,61 @@ impl Store {
         self.decl.url()
     }
 
-    /// Wait until this store may start an operation (see [`FILE_IO_CONCURRENCY`]).
-    pub(crate) async fn permit(&self) -> Result<Option<tokio::sync::SemaphorePermit<'static>>> {
-        if !self.gated {
-            return Ok(None);
+    /// A store error naming the store and the key (its cause kept).
+    pub(crate) fn with_context(&self, key: &str, err: Error) -> Error {
+        match err {
+            Error::Store { message, source } => Error::Store {
+                message: format!("{} (key {key:?}): {message}", self.url()),
+                source,
+            },
+            other => other,
         }
+    }
+
+    /// Run a file store operation on tokio's blocking pool, once a [`file_io_concurrency`]
+    /// permit is free (waiting for it can be cancelled; the operation holds it until it ends).
+    /// The operation is recorded as one request of `kind` (see [`crate::io_stats`]), handed
+    /// back for the caller to finish with the bytes it moved; dropped, it counts none.
+    pub(crate) async fn on_file<T: Send + 'static>(
+        &self,
+        file: &Arc<FileStore>,
+        key: &str,
+        kind: RequestKind,
+        job: impl FnOnce(&FileStore) -> Result<T> + Send + 'static,
+    ) -> Result<(T, Request)> {
         let permit = file_io_gate()
             .acquire()
             .await
             .map_err(|e| Error::store(format!("file I/O gate: {e}")))?;
-        Ok(Some(permit))
+        let request = Request::begin(kind);
+        let file = file.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job(&file)
+        })
+        .await
+        .map_err(|e| Error::store(format!("a file operation failed: {e}")))?
+        .map_err(|e| self.with_context(key, e))?;
+        Ok((done, request))
     }
 
     /// Read a whole value; `None` when the key is absent.
     pub async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
-        let budget = crate::compute::in_place_budget();
-        if let (Some(local), true) = (&self.local, budget > 0) {
-            let request = Request::begin(RequestKind::Get);
-            match self.read_in_place(local, key, budget)? {
-                InPlace::Read(found) => {
-                    request.finish(found.as_ref().map_or(0, bytes::Bytes::len), 0);
+        let store_key = store_key(key)?;
+        if let Some(file) = &self.file {
+            let budget = crate::compute::in_place_budget();
+            if budget > 0 {
+                if let InPlace::Read(found) = self.get_now(key, budget, io_stats::current())? {
                     return Ok(found);
                 }
-                InPlace::NotHere => request.abandon(),
             }
+            let owned = key.to_string();
+            let (found, request) = self
+                .on_file(file, key, RequestKind::Get, move |f| f.get(&owned))
+                .await?;
+            request.finish(found.as_ref().map_or(0, bytes::Bytes::len), 0);
+            return Ok(found);
         }
-        let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
         let request = Request::begin(RequestKind::Get);
         let found = self
             .storage
@@ -423,71 +476,58 @@ impl Store {
         Ok(found)
     }
 
-    /// For a file store, read `key` on this thread if it is a regular file of at most `limit`
-    /// bytes (or absent); `None` when that cannot be done here (another kind of store, a
-    /// special file that could stall, a larger file): use [`Store::get`]. Compute jobs use it
-    /// to read a chunk and decode it in one go, with no hop through tokio's blocking pool.
+    /// For a file store, read `key` on this thread if it holds at most `limit` bytes (or is
+    /// absent), recording the read in `stats`; `NotHere` when that cannot be done here (another
+    /// kind of store, a larger value): use [`Store::get`]. Compute jobs use it to read a chunk
+    /// and decode it in one go, with no hop through tokio's blocking pool; blocking calls and
+    /// an event loop's first poll use it within their budgets. Nothing here can stall: the file
+    /// store opens files without blocking and reads only regular ones.
     pub(crate) fn get_now(
         &self,
         key: &str,
         limit: usize,
-        stats: Option<crate::io_stats::Collectors>,
+        stats: Option<io_stats::Collectors>,
     ) -> Result<InPlace> {
-        let Some(local) = &self.local else {
+        let Some(file) = &self.file else {
             return Ok(InPlace::NotHere);
         };
         let request = Request::begin_in(stats, RequestKind::Get);
-        let found = self.read_in_place(local, key, limit)?;
-        match &found {
-            InPlace::Read(value) => request.finish(value.as_ref().map_or(0, bytes::Bytes::len), 0),
-            InPlace::NotHere => request.abandon(),
-        }
-        Ok(found)
+        let found = match file.open(key) {
+            Ok(None) => None,
+            Ok(Some(value)) if value.len <= limit as u64 => Some(value.read_all(key)),
+            Ok(Some(_)) => {
+                request.abandon();
+                return Ok(InPlace::NotHere);
+            }
+            Err(e) => Some(Err(e)),
+        };
+        let found = found.transpose().map_err(|e| self.with_context(key, e))?;
+        request.finish(found.as_ref().map_or(0, bytes::Bytes::len), 0);
+        Ok(InPlace::Read(found))
     }
 
     /// Whether [`Store::get_now`] can read this store's values.
     pub(crate) fn reads_now(&self) -> bool {
-        self.local.is_some()
+        self.file.is_some()
     }
 
-    /// On a thread with an in-place budget (a blocking call's own, or an event loop's for a
-    /// first poll), read a regular file within the budget in place instead of hopping to
-    /// tokio's blocking pool and back (the same file `object_store` reads). `NotHere`: leave
-    /// it to the async path. Only what cannot stall is read in place: `stat` never blocks, whereas
-    /// opening a FIFO or reading a special file can wait forever, and the caller's thread must
-    /// stay free to notice Ctrl-C.
-    fn read_in_place(&self, local: &LocalFileSystem, key: &str, budget: usize) -> Result<InPlace> {
-        store_key(key)?;
-        let context = || format!("{} (key {key:?})", self.url());
-        let failed = |e: Cause| Error::store_caused(&context(), e, &self.redactor);
-        let path = local
-            .path_to_filesystem(&object_store::path::Path::from(key))
-            .map_err(|e| failed(e.into()))?;
-        match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() && meta.len() <= budget as u64 => {}
-            Ok(meta) if meta.is_dir() => return Ok(InPlace::Read(None)),
-            Ok(_) => return Ok(InPlace::NotHere),
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(InPlace::Read(None)),
-            Err(e) => return Err(failed(e.into())),
-        }
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(InPlace::Read(Some(bytes.into()))),
-            // Deleted between stat and read.
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(InPlace::Read(None)),
-            Err(e) => Err(failed(e.into())),
-        }
-    }
-
-    /// Write a whole value (atomically for file stores: `object_store` writes a temporary file
-    /// and renames it into place).
+    /// Write a whole value (atomically for file stores: a temporary file renamed into place).
     pub async fn set(&self, key: &str, value: bytes::Bytes) -> Result<()> {
         let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
+        let len = value.len();
+        if let Some(file) = &self.file {
+            let owned = key.to_string();
+            let ((), request) = self
+                .on_file(file, key, RequestKind::Put, move |f| f.set(&owned, &value))
+                .await?;
+            request.finish(0, len);
+            return Ok(());
+        }
         let mut attempts = 0;
         loop {
             let request = Request::begin(RequestKind::Put);
             let done = self.storage.set(&store_key, value.clone()).await;
-            request.finish(0, value.len());
+            request.finish(0, len);
             match done {
                 Ok(()) => return Ok(()),
                 // Concurrent puts into a new WebDAV directory race to create it; the losers'
@@ -510,7 +550,13 @@ impl Store {
     /// Erase a key; erasing an absent key is not an error.
     pub async fn erase(&self, key: &str) -> Result<()> {
         let store_key = store_key(key)?;
-        let _permit = self.permit().await?;
+        if let Some(file) = &self.file {
+            let owned = key.to_string();
+            let ((), _request) = self
+                .on_file(file, key, RequestKind::Delete, move |f| f.erase(&owned))
+                .await?;
+            return Ok(());
+        }
         let _request = Request::begin(RequestKind::Delete);
         self.storage
             .erase(&store_key)
@@ -521,12 +567,18 @@ impl Store {
     /// Erase every key below `prefix` (`""` or ending in `/`).
     pub(crate) async fn erase_prefix(&self, prefix: &str) -> Result<()> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::store(e.to_string()))?;
-        let _permit = self.permit().await?;
         // A listing, then deletes (batched by the store): recorded as one of each.
-        let (_list, _delete) = (
-            Request::begin(RequestKind::List),
-            Request::begin(RequestKind::Delete),
-        );
+        let _list = Request::begin(RequestKind::List);
+        if let Some(file) = &self.file {
+            let owned = prefix.to_string();
+            let ((), _delete) = self
+                .on_file(file, prefix, RequestKind::Delete, move |f| {
+                    f.erase_prefix(&owned)
+                })
+                .await?;
+            return Ok(());
+        }
+        let _delete = Request::begin(RequestKind::Delete);
         self.storage
             .erase_prefix(&key)
             .await
@@ -535,17 +587,23 @@ impl Store {
 
     /// A key or prefix as listed by the storage, as readers and writers name it.
     pub(crate) fn listed(&self, text: &str) -> String {
-        if matches!(*self.decl, StoreDecl::External { .. }) {
-            text.to_string()
-        } else {
-            decode_listed(text)
+        match *self.decl {
+            StoreDecl::Memory { .. } | StoreDecl::Cloud(_) => decode_listed(text),
+            // File stores list file names as they are; stores written in Python, their keys.
+            StoreDecl::File { .. } | StoreDecl::External { .. } => text.to_string(),
         }
     }
 
     /// The child prefixes directly below `prefix` (each ending in `/`).
     pub(crate) async fn list_dir(&self, prefix: &str) -> Result<Vec<String>> {
         let key = StorePrefix::new(prefix).map_err(|e| Error::store(e.to_string()))?;
-        let _permit = self.permit().await?;
+        if let Some(file) = &self.file {
+            let owned = prefix.to_string();
+            let ((_, prefixes), _request) = self
+                .on_file(file, prefix, RequestKind::List, move |f| f.list_dir(&owned))
+                .await?;
+            return Ok(prefixes);
+        }
         let _request = Request::begin(RequestKind::List);
         let listing = self
             .storage

@@ -60,12 +60,52 @@ impl Streamed {
     }
 }
 
+/// Record the ranged reads of one file as object stores' are recorded, one request per range
+/// that has bytes (one `pread` each here; `first`, begun before the file was opened, holds the
+/// time, and is the one request when no range has bytes).
+pub(crate) fn record_ranges(first: Request, parts: &[Bytes]) {
+    let mut lens = parts.iter().map(Bytes::len).filter(|&n| n > 0);
+    first.finish(lens.next().unwrap_or(0), 0);
+    for len in lens {
+        Request::begin(RequestKind::GetRange).finish(len, 0);
+    }
+}
+
 fn get_range(range: ByteRange) -> GetRange {
     match range {
         ByteRange::FromStart(offset, Some(length)) => GetRange::Bounded(offset..offset + length),
         ByteRange::FromStart(offset, None) => GetRange::Offset(offset),
         ByteRange::Suffix(length) => GetRange::Suffix(length),
     }
+}
+
+/// `(start, length)` of each range within a value of `size` bytes (see [`Store::get_ranges`]; a start past the end is
+/// `(size, 0)` with `past_end_is_empty`, else an error).
+/// Checked and clamped here so that every kind of store answers alike.
+pub(crate) fn spans(
+    ranges: &[ByteRange],
+    size: u64,
+    past_end_is_empty: bool,
+) -> Result<Vec<(u64, u64)>> {
+    ranges
+        .iter()
+        .map(|range| match *range {
+            ByteRange::FromStart(start, _) if start > size => {
+                if past_end_is_empty {
+                    Ok((size, 0))
+                } else {
+                    Err(Error::store(format!(
+                        "range start {start} is past the end of the value ({size} bytes)"
+                    )))
+                }
+            }
+            ByteRange::FromStart(start, length) => {
+                let end = length.map_or(size, |n| start.saturating_add(n).min(size));
+                Ok((start, end - start))
+            }
+            ByteRange::Suffix(n) => Ok((size - n.min(size), n.min(size))),
+        })
+        .collect()
 }
 
 impl Store {
@@ -80,8 +120,21 @@ impl Store {
         version: Option<&str>,
     ) -> Result<Ranged> {
         let store_key = store_key(key)?;
+        if let Some(file) = &self.file {
+            // One open, then the ranges of that file: its version is checked first.
+            let (owned, wanted) = (key.to_string(), ranges.to_vec());
+            let version = version.map(str::to_string);
+            let (found, first) = self
+                .on_file(file, key, RequestKind::GetRange, move |f| {
+                    f.read_ranges(&owned, &wanted, version.as_deref())
+                })
+                .await?;
+            if let Ranged::Found { parts, .. } = &found {
+                record_ranges(first, parts);
+            }
+            return Ok(found);
+        }
         let Some(object) = &self.object else {
-            let _permit = self.permit().await?;
             let request = Request::begin(RequestKind::GetRange);
             let parts = self
                 .storage
@@ -113,7 +166,6 @@ impl Store {
                 },
             );
             async move {
-                let _permit = self.permit().await?;
                 let request = Request::begin(RequestKind::GetRange);
                 let found = match object.get_opts(path, options).await {
                     Ok(found) => found,
