@@ -14,12 +14,12 @@ export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 # The lock groups each target installs (pyproject.toml [dependency-groups]).
 GROUPS_RUN := --group build
-GROUPS_TEST := --group build --group test --group dev
+GROUPS_TEST := --group build --group test --group dev --group docs
 GROUPS_BENCH := --group build --group bench
 GROUPS_DOCS := --group build --group docs
 
 .PHONY: example test test-rust test-python check ci bench lock build deps-run deps-test \
-	deps-bench deps-docs
+	deps-bench deps-docs docs docs-build
 
 # uv itself, bootstrapped with the machine's bare Python into the project environment; the
 # same version is in the lock's build group, so `uv sync` keeps it.
@@ -41,9 +41,12 @@ deps-docs: $(UV)
 build:
 	$(VENV)/bin/maturin develop --release --uv --quiet
 
+# The quickstart writes into a fresh directory; the console script then shows what it wrote.
 example: deps-run
 	$(MAKE) build
-	$(PY) examples/quickstart.py
+	dir=$$(mktemp -d) && $(PY) examples/quickstart.py "$$dir" \
+		&& $(VENV)/bin/zarrbridge tree "$$dir" && $(VENV)/bin/zarrbridge info "$$dir#temperature" \
+		&& rm -rf "$$dir"
 
 test-rust:
 	cargo test -p zarrbridge-core --release
@@ -71,6 +74,18 @@ check: deps-test
 	$(PY) -m ruff format --check python tests examples scripts
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest zarrbridge._native
+	$(MAKE) docs-build
+
+# The documentation site (mkdocs.yml) into site/: --strict fails on any warning, a broken link
+# or anchor included; then every link of the built pages is checked. The test environment has
+# the docs group, and the integrations the reference pages import (zarr for zarrbridge.zarr).
+docs: deps-test
+	$(MAKE) build
+	$(MAKE) docs-build
+
+docs-build:
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir $(CURDIR)/site
+	$(PY) scripts/check_docs_links.py $(CURDIR)/site
 
 ci: check test
 

@@ -11,6 +11,8 @@ Destinations: a local directory, and S3 (``benches/s3server.py``: s3s-fs when in
 else moto, which is pure Python and then the bottleneck). Contenders:
 
 * ``zarrbridge``: ``zb.sync.copy(group, dest)``: every stored chunk copied untouched;
+* ``zarrbridge CLI``: ``zarrbridge cp -q SOURCE DEST`` in a child process (the same copy,
+  timed from the process start: interpreter, imports and the group's opening included);
 * ``zarrbridge-reencode``: the same with ``compressors=zstd(3)`` (every chunk decoded and
   encoded again);
 * ``zarr-python loop``: for each array, a new array like it at the destination and
@@ -148,6 +150,30 @@ def zarrbridge_copy(source: str, dest: Destination, reencode: bool) -> Callable[
     return run
 
 
+def zarrbridge_cli(source: str, dest: Destination) -> Callable[[], Any]:
+    import subprocess
+    import sysconfig
+
+    script = os.path.join(sysconfig.get_path("scripts"), "zarrbridge")
+
+    def run() -> Any:
+        url, zstore, _ = dest.fresh()
+        options: list[str] = []
+        if dest.kind != "file":
+            options = [
+                f"--option={k}={str(v).lower() if isinstance(v, bool) else v}"
+                for k, v in dest.s3_config().items()
+            ]
+            options.append("--client-option=allow_http=true")
+        t0 = time.perf_counter()
+        subprocess.run(
+            [script, "cp", "-q", source, url, *options], check=True, stdout=subprocess.DEVNULL
+        )
+        return time.perf_counter() - t0, zstore
+
+    return run
+
+
 def zarr_python_loop(source: str, dest: Destination) -> Callable[[], Any]:
     import zarr
 
@@ -263,6 +289,7 @@ def main() -> int:
             os.makedirs(dest.workdir, exist_ok=True)
             contenders = {
                 "zarrbridge": zarrbridge_copy(source, dest, reencode=False),
+                "zarrbridge CLI": zarrbridge_cli(source, dest),
                 "zarrbridge-reencode": zarrbridge_copy(source, dest, reencode=True),
                 "zarr-python loop": zarr_python_loop(source, dest),
                 "zarr-python keys": zarr_python_keys(source, dest),

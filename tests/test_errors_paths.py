@@ -41,6 +41,7 @@ HIERARCHY = [
     ("SelectionError", IndexError),
     ("UnsupportedError", NotImplementedError),
     ("CodecError", Exception),
+    ("ChecksumError", zerr.CodecError),
     ("StoreError", OSError),
     ("ResourceError", MemoryError),
 ]

@@ -1,4 +1,4 @@
-"""Typed stub of the native extension ``zarrbridge._native`` (see docs/API.md).
+"""Typed stub of the native extension ``zarrbridge._native`` (see docs/dev/native-contract.md).
 
 Only the Python package uses this module. Every I/O function takes a trailing ``callback``:
 with ``callback=None`` it runs to completion with the GIL released and returns its result;
@@ -154,6 +154,7 @@ class ArrayHandle:
         variable-length bytes; ``None`` when the data cannot be moved)."""
     @property
     def write_empty_chunks(self) -> bool: ...
+    def chunk_key(self, coords: Sequence[int]) -> str: ...
     def with_write_empty_chunks(self, flag: bool) -> ArrayHandle: ...
 
 @final

@@ -671,6 +671,21 @@ class Array(_Immutable):
         """
         return copy.deepcopy(self._metadata)
 
+    def chunk_key(self, coords: Sequence[int]) -> str:
+        """The store key of the stored chunk at ``coords`` (a shard, for a sharded array), as
+        the array's chunk key encoding names it. No I/O.
+
+        Raises:
+            ChunkIndexError: ``coords`` are outside :attr:`grid_shape`.
+
+        Example:
+            >>> import zarrbridge as zb
+            >>> a = zb.sync.create_array("memory://doc", "k", shape=(4, 4), dtype="u1", chunks=2)
+            >>> a.chunk_key((1, 0))
+            'k/c/1/0'
+        """
+        return self._native.chunk_key([operator.index(c) for c in coords])
+
     def _with_handle(self, handle: _ext.ArrayHandle) -> Array:
         """A handle of another state of this array (resized, copied), keeping its settings."""
         return _array(self.write_empty_chunks, handle)

@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 __all__ = [
+    "ChecksumError",
     "ChunkIndexError",
     "CodecError",
     "InternalError",
@@ -78,6 +79,11 @@ class UnsupportedError(ZarrBridgeError, NotImplementedError):
 
 class CodecError(ZarrBridgeError):
     """Encoding or decoding a chunk failed, or a codec is unknown or misconfigured."""
+
+
+class ChecksumError(CodecError):
+    """A stored checksum (a ``crc32c`` codec's, or a shard index's) does not match the bytes it
+    covers: the stored data is damaged."""
 
 
 class StoreError(ZarrBridgeError, OSError):

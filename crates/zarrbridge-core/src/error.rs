@@ -67,6 +67,16 @@ pub enum Error {
         #[source]
         source: Option<Cause>,
     },
+    /// A stored checksum does not match the bytes it covers (a `crc32c` codec, or a shard
+    /// index's): the stored data is damaged.
+    #[error("{message}")]
+    Checksum {
+        /// What failed.
+        message: String,
+        /// The codec's own error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
     /// The store failed (I/O, permissions, network).
     #[error("{message}")]
     Store {
@@ -247,6 +257,10 @@ impl From<CodecError> for Error {
     fn from(e: CodecError) -> Self {
         match e {
             CodecError::StorageError(s) => s.into(),
+            CodecError::InvalidChecksum => Error::Checksum {
+                message: e.to_string(),
+                source: Some(Box::new(e)),
+            },
             other => Error::Codec {
                 message: other.to_string(),
                 source: Some(Box::new(other)),

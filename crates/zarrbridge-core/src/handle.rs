@@ -324,6 +324,16 @@ impl ArrayHandle {
         self.array.chunk_grid_shape().to_vec()
     }
 
+    /// The store key of the stored chunk `coords` (a shard, for a sharded array), from the
+    /// array's chunk key encoding and its path.
+    ///
+    /// # Errors
+    /// [`Error::ChunkIndex`] for coordinates outside the chunk grid.
+    pub fn chunk_key(&self, coords: &[u64]) -> Result<String> {
+        self.check_chunk(coords)?;
+        Ok(self.array.chunk_key(coords).as_str().to_owned())
+    }
+
     /// The fill value in native byte order.
     #[must_use]
     pub fn fill_value_bytes(&self) -> &[u8] {

@@ -547,6 +547,10 @@ fn in_shard(store: &Store, key: &str, err: Error) -> Error {
             message: format!("{} (key {key:?}): {message}", store.url()),
             source,
         },
+        Error::Checksum { message, source } => Error::Checksum {
+            message: format!("{} (key {key:?}): {message}", store.url()),
+            source,
+        },
         other => other,
     }
 }

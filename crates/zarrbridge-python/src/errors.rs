@@ -70,6 +70,7 @@ fn class_name(err: &Error) -> &'static str {
         Error::InvalidOption(_) => "InvalidOptionError",
         Error::Unsupported(_) => "UnsupportedError",
         Error::Codec { .. } => "CodecError",
+        Error::Checksum { .. } => "ChecksumError",
         Error::Resource(_) => "ResourceError",
         Error::Internal(_) => "InternalError",
         // New variants are store-level failures unless mapped above.

@@ -152,6 +152,13 @@ impl PyArrayHandle {
         self.inner.write_empty_chunks()
     }
 
+    #[allow(clippy::needless_pass_by_value)] // pyo3 extracts a list into a Vec
+    fn chunk_key(&self, coords: Vec<u64>) -> PyResult<String> {
+        self.inner
+            .chunk_key(&coords)
+            .map_err(crate::errors::to_pyerr)
+    }
+
     fn with_write_empty_chunks(&self, flag: bool) -> Self {
         Self {
             inner: self.inner.with_write_empty_chunks(flag),

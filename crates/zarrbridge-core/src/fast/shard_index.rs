@@ -107,9 +107,13 @@ impl IndexFormat {
             let stored = u32::from_le_bytes(checksum.try_into().expect("4 bytes"));
             let actual = crc32c::crc32c(entries);
             if stored != actual {
-                return Err(invalid(&format!(
-                    "index checksum {stored:#010x} does not match its content ({actual:#010x})"
-                )));
+                return Err(Error::Checksum {
+                    message: format!(
+                        "invalid shard: index checksum {stored:#010x} does not match its \
+                         content ({actual:#010x})"
+                    ),
+                    source: None,
+                });
             }
         }
         let limit = shard_len.unwrap_or(u64::MAX);
