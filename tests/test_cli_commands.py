@@ -184,6 +184,14 @@ def test_a_read_over_the_memory_limit_exits_14(dataset: Path) -> None:
     assert done.stderr.startswith("zarrbridge: ResourceError: ")
 
 
+def test_a_caught_panic_exits_as_a_bug_not_as_a_library_error() -> None:
+    from zarrbridge.cli._exit import UNEXPECTED, exit_code
+    from zarrbridge.errors import InternalError, ZarrBridgeError
+
+    assert exit_code(InternalError("a panic caught at the boundary")) == UNEXPECTED == 70
+    assert exit_code(ZarrBridgeError("another library error")) == 13
+
+
 def test_usage_errors_exit_2_and_no_command_prints_help() -> None:
     assert run("frobnicate").returncode == 2
     done = run()

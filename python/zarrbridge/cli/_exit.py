@@ -38,6 +38,8 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (errors.InvalidDataError, 11),
     (errors.StoreError, 12),
     (errors.ResourceError, 14),
+    # A panic caught at the boundary is a bug, like an exception no class covers.
+    (errors.InternalError, UNEXPECTED),
     (errors.ZarrBridgeError, 13),
     (FileNotFoundError, 3),
     (FileExistsError, 4),
