@@ -160,7 +160,10 @@ impl ArrayCopy {
         }
         let elem = self.dst.element().map_or(0, |e| e.size) as u64;
         let elements = crate::ndcopy::element_count(self.dst.shape());
-        (crate::ndcopy::element_count(&self.dst.grid_shape()), elements.saturating_mul(elem))
+        (
+            crate::ndcopy::element_count(&self.dst.grid_shape()),
+            elements.saturating_mul(elem),
+        )
     }
 
     async fn copy_chunk(&self, coords: Vec<u64>) -> Result<()> {

@@ -321,9 +321,11 @@ async fn read_variable(array: &ArrayHandle, sel: Selection) -> Result<VlenValues
     };
     // The blocks' values, then the result assembled from them (its sizes first: two words
     // per element, as for a region).
-    vlen::check_elements(crate::ndcopy::element_count(&sel.out_shape), size_of::<usize>(), || {
-        format!("a result of shape {:?}", sel.out_shape)
-    })?;
+    vlen::check_elements(
+        crate::ndcopy::element_count(&sel.out_shape),
+        size_of::<usize>(),
+        || format!("a result of shape {:?}", sel.out_shape),
+    )?;
     let blocks = futures::stream::iter(sel.chunk_blocks(&chunk_shape))
         .map(|(block, at)| async move { Ok::<_, Error>((read_box(array, block).await?, at)) })
         .buffer_unordered(chunk_concurrency())
