@@ -243,6 +243,39 @@ fn resolve_index(i: i64, len: u64, axis: usize) -> Result<u64> {
     Ok(u64::try_from(j).unwrap_or(0))
 }
 
+/// `items` with its Ellipsis (at most one) replaced by as many `filler`s as leave one item per
+/// dimension, then `filler`s appended up to `ndim`: numpy's rule, for region and fancy
+/// selections alike.
+pub(crate) fn expand_ellipsis<'a, T: PartialEq>(
+    items: &'a [T],
+    ellipsis: &T,
+    filler: &'a T,
+    ndim: usize,
+) -> Result<Vec<&'a T>> {
+    let count = items.iter().filter(|i| *i == ellipsis).count();
+    if count > 1 {
+        return Err(Error::Selection(
+            "a selection can only have one Ellipsis".into(),
+        ));
+    }
+    let explicit = items.len() - count;
+    if explicit > ndim {
+        return Err(Error::Selection(format!(
+            "too many indices: {explicit} given for a {ndim}-dimensional array"
+        )));
+    }
+    let mut expanded = Vec::with_capacity(ndim);
+    for item in items {
+        if item == ellipsis {
+            expanded.extend(std::iter::repeat_n(filler, ndim - explicit));
+        } else {
+            expanded.push(item);
+        }
+    }
+    expanded.resize(ndim, filler);
+    Ok(expanded)
+}
+
 fn resolve_indices(indices: &[i64], len: u64, axis: usize) -> Result<Vec<u64>> {
     indices
         .iter()
@@ -257,32 +290,8 @@ impl FancySelection {
     /// [`Error::Selection`] for out-of-bounds positions, a mask of the wrong length, too many
     /// items, more than one Ellipsis or a zero step.
     pub fn orthogonal(items: &[AxisItem], shape: &[u64]) -> Result<Self> {
-        let ellipses = items.iter().filter(|i| **i == AxisItem::Ellipsis).count();
-        if ellipses > 1 {
-            return Err(Error::Selection(
-                "a selection can only have one Ellipsis".into(),
-            ));
-        }
-        let explicit = items.len() - ellipses;
-        if explicit > shape.len() {
-            return Err(Error::Selection(format!(
-                "too many indices: {explicit} given for a {}-dimensional array",
-                shape.len()
-            )));
-        }
-        let full = || AxisItem::Slice(None, None, None);
-        let mut expanded: Vec<&AxisItem> = Vec::with_capacity(shape.len());
-        let filler = full();
-        for item in items {
-            if *item == AxisItem::Ellipsis {
-                expanded.extend(std::iter::repeat_n(&filler, shape.len() - explicit));
-            } else {
-                expanded.push(item);
-            }
-        }
-        while expanded.len() < shape.len() {
-            expanded.push(&filler);
-        }
+        let filler = AxisItem::Slice(None, None, None);
+        let expanded = expand_ellipsis(items, &AxisItem::Ellipsis, &filler, shape.len())?;
         let mut axes = Vec::with_capacity(shape.len());
         let mut out_shape = Vec::with_capacity(shape.len());
         for (axis, (item, &len)) in expanded.into_iter().zip(shape).enumerate() {

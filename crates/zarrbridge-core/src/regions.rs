@@ -12,7 +12,7 @@ use crate::compute::spawn_compute;
 use crate::error::{Error, Result};
 use crate::gather::{fill_selection, write_selection};
 use crate::handle::ArrayHandle;
-use crate::indexing::{resolve_slice, to_i64, to_u64, FancySelection};
+use crate::indexing::{expand_ellipsis, resolve_slice, to_i64, to_u64, FancySelection};
 use crate::ndcopy::{byte_len, c_strides};
 use crate::pipeline::{
     chunk_concurrency, chunks_touching, read_into, result_buffer, write_from, ExternalBuffer, Locks,
@@ -54,34 +54,11 @@ impl Selection {
     /// [`Error::Selection`] for out-of-bounds integers, too many indices, a zero step or more
     /// than one Ellipsis.
     pub fn parse(items: &[SelItem], shape: &[u64]) -> Result<Self> {
-        let ellipses = items.iter().filter(|i| **i == SelItem::Ellipsis).count();
-        if ellipses > 1 {
-            return Err(Error::Selection(
-                "a selection can only have one Ellipsis".into(),
-            ));
-        }
-        let explicit = items.len() - ellipses;
-        if explicit > shape.len() {
-            return Err(Error::Selection(format!(
-                "too many indices: {explicit} given for a {}-dimensional array",
-                shape.len()
-            )));
-        }
-        let mut expanded = Vec::with_capacity(shape.len());
-        for item in items {
-            if *item == SelItem::Ellipsis {
-                expanded.extend(std::iter::repeat_n(
-                    SelItem::Slice(None, None, None),
-                    shape.len() - explicit,
-                ));
-            } else {
-                expanded.push(*item);
-            }
-        }
-        expanded.resize(shape.len(), SelItem::Slice(None, None, None));
+        let filler = SelItem::Slice(None, None, None);
+        let expanded = expand_ellipsis(items, &SelItem::Ellipsis, &filler, shape.len())?;
         let mut dims = Vec::with_capacity(shape.len());
         let mut out_shape = Vec::with_capacity(shape.len());
-        for (axis, (item, &len)) in expanded.iter().zip(shape).enumerate() {
+        for (axis, (item, &len)) in expanded.into_iter().zip(shape).enumerate() {
             match *item {
                 SelItem::Index(i) => {
                     let j = if i < 0 {
