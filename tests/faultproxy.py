@@ -23,9 +23,8 @@ import socket
 import struct
 import threading
 import time
-from typing import Any
 
-from wire import _Reader
+from wire import LoopbackProxy, _Reader
 
 __all__ = ["FaultProxy", "closed_port"]
 
@@ -43,54 +42,26 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-class FaultProxy:
+class FaultProxy(LoopbackProxy):
     """See the module docstring."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.upstream = (host, port)
+        super().__init__(host, port)
         self.fault = "pass"
         self.drip_interval = 0.05
         self.reset_after = 64
         self.errors_left = 0
         self.requests: list[tuple[str, str]] = []
         self.forwarded = 0
-        self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._closing = threading.Event()
-        self._sockets: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._closing.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-        with self._lock:
-            for s in self._sockets:
-                with contextlib.suppress(OSError):
-                    s.close()
 
     def count(self, method: str | None = None) -> int:
         with self._lock:
             return sum(1 for m, _ in self.requests if method in (None, m))
 
-    def _accept(self) -> None:
-        while not self._closing.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self._sockets.append(client)
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+    def _connected(self, client: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(client)
+        threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
         reader = _Reader(True)

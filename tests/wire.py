@@ -21,9 +21,9 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
-__all__ = ["CountingProxy", "Exchange", "s3_kind"]
+__all__ = ["CountingProxy", "Exchange", "LoopbackProxy", "s3_kind"]
 
 
 @dataclass
@@ -172,16 +172,14 @@ class _Reader:
         return True
 
 
-class CountingProxy:
-    """A loopback proxy to ``host:port`` recording every :class:`Exchange`, optionally
-    waiting ``delay`` seconds before forwarding each request."""
+class LoopbackProxy:
+    """A listener on a free loopback port in front of ``host:port``: the plumbing shared by
+    :class:`CountingProxy` and the fault suite's ``FaultProxy``. A subclass handles each
+    accepted connection in :meth:`_connected` (and registers its sockets in ``_sockets`` so
+    :meth:`close` closes them)."""
 
-    def __init__(self, host: str, port: int, *, delay: float = 0.0) -> None:
+    def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
-        self.delay = delay
-        self.exchanges: list[Exchange] = []
-        self.raw_in = 0  # bytes from the server to the client
-        self.raw_out = 0  # bytes from the client to the server
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
@@ -191,7 +189,7 @@ class CountingProxy:
         self._sockets: list[socket.socket] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> CountingProxy:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -206,6 +204,31 @@ class CountingProxy:
             for s in self._sockets:
                 with contextlib.suppress(OSError):
                     s.close()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._connected(client)
+
+    def _connected(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class CountingProxy(LoopbackProxy):
+    """A loopback proxy to ``host:port`` recording every :class:`Exchange`, optionally
+    waiting ``delay`` seconds before forwarding each request."""
+
+    def __init__(self, host: str, port: int, *, delay: float = 0.0) -> None:
+        super().__init__(host, port)
+        self.delay = delay
+        self.exchanges: list[Exchange] = []
+        self.raw_in = 0  # bytes from the server to the client
+        self.raw_out = 0  # bytes from the client to the server
 
     def reset(self) -> None:
         """Forget what was recorded so far."""
@@ -223,35 +246,28 @@ class CountingProxy:
         with self._lock:
             return sum(e.body_bytes for e in self.exchanges)
 
-    def _accept(self) -> None:
-        while not self._closing.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.upstream)
-            except OSError:
-                client.close()
-                continue
-            for s in (client, server):
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                self._sockets += [client, server]
-            pending: collections.deque[Exchange] = collections.deque()
-            requests, responses = _Reader(True), _Reader(False)
-            threading.Thread(
-                target=self._pipe,
-                args=(client, server, requests, responses, pending, True),
-                daemon=True,
-            ).start()
-            threading.Thread(
-                target=self._pipe,
-                args=(server, client, requests, responses, pending, False),
-                daemon=True,
-            ).start()
+    def _connected(self, client: socket.socket) -> None:
+        try:
+            server = socket.create_connection(self.upstream)
+        except OSError:
+            client.close()
+            return
+        for s in (client, server):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            self._sockets += [client, server]
+        pending: collections.deque[Exchange] = collections.deque()
+        requests, responses = _Reader(True), _Reader(False)
+        threading.Thread(
+            target=self._pipe,
+            args=(client, server, requests, responses, pending, True),
+            daemon=True,
+        ).start()
+        threading.Thread(
+            target=self._pipe,
+            args=(server, client, requests, responses, pending, False),
+            daemon=True,
+        ).start()
 
     def _pipe(
         self,
