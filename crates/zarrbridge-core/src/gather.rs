@@ -26,7 +26,7 @@ use crate::indexing::{strides, walk, FancySelection, Picks, Unit};
 use crate::ndcopy::byte_len;
 use crate::pipeline::{
     chunk_concurrency, codec_options, decode_in_scratch, decode_into_target, decode_pieces,
-    encode_chunk, fetch_then, lock_to_merge, result_buffer, store_encoded, ExternalBuffer, Locks,
+    encode_chunk, fetch_then, read_to_merge, result_buffer, store_encoded, ExternalBuffer, Locks,
     SharedOut,
 };
 use crate::progress;
@@ -409,8 +409,8 @@ pub async fn write_selection(
                 let key = array.array.chunk_key(&coords);
                 // Held from the read to the write (see crate::chunk_lock): a concurrent write
                 // of other elements of this chunk is not lost.
-                let (held, locks) = lock_to_merge(&array, &key, false, Locks::Take).await;
-                let existing = array.store.get(key.as_str()).await?;
+                let (held, locks, existing) =
+                    read_to_merge(&array, &key, false, Locks::Take).await?;
                 let job_array = array.clone();
                 let encoded = compute_part(count, unit_bytes, move || {
                     let (array, coords) = (&job_array, &unit.coords);

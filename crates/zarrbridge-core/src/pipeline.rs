@@ -480,12 +480,7 @@ pub(crate) async fn write_from(
                 let key = array.array.chunk_key(&coords);
                 let done = bytes_in(&array, &coords, &target, elem);
                 let covered = covers(&array, &coords, &target)?;
-                let (held, locks) = lock_to_merge(&array, &key, covered, locks).await;
-                let existing = if covered {
-                    None
-                } else {
-                    array.store.get(key.as_str()).await?
-                };
+                let (held, locks, existing) = read_to_merge(&array, &key, covered, locks).await?;
                 let (job_array, job_coords) = (array.clone(), coords.clone());
                 let encoded = compute_part(count, chunk_bytes, move || {
                     merge_and_encode(
@@ -509,23 +504,29 @@ pub(crate) async fn write_from(
         .await
 }
 
-/// The lock a write of chunk `key` takes before reading the chunk: a read-modify-write (the
-/// write does not cover the chunk) holds it throughout, a whole-chunk write only around its
-/// store call (in [`store_encoded`]), unless the caller holds the locks already (`locks`).
-/// Returns the lock held, and the `locks` to give [`store_encoded`].
-pub(crate) async fn lock_to_merge(
+/// The lock a write of chunk `key` takes, and the chunk's stored bytes when the write merges
+/// into them: a read-modify-write (the write does not cover the chunk) holds the lock from this
+/// read to its write-back, a whole-chunk write reads nothing and locks only around its store
+/// call (in [`store_encoded`]), unless the caller holds the locks already (`locks`). Returns
+/// the lock held, the `locks` to give [`store_encoded`], and the stored bytes (`None` when
+/// covered or not stored).
+pub(crate) async fn read_to_merge(
     array: &ArrayHandle,
     key: &StoreKey,
     covered: bool,
     locks: Locks,
-) -> (Option<ChunkLock>, Locks) {
-    match locks {
-        Locks::Take if !covered => (
+) -> Result<(Option<ChunkLock>, Locks, Option<bytes::Bytes>)> {
+    if covered {
+        return Ok((None, locks, None));
+    }
+    let (held, locks) = match locks {
+        Locks::Take => (
             Some(lock_chunk(&array.store, key.as_str()).await),
             Locks::Held,
         ),
-        _ => (None, locks),
-    }
+        Locks::Held => (None, locks),
+    };
+    Ok((held, locks, array.store.get(key.as_str()).await?))
 }
 
 /// Store chunk `coords`' new encoded form, or erase it (`None`: all fill value), holding its

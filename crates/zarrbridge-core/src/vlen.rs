@@ -17,7 +17,7 @@ use crate::handle::ArrayHandle;
 use crate::limits::check_allocation;
 use crate::ndcopy::byte_len;
 use crate::pipeline::{
-    chunk_concurrency, chunks_touching, codec_options, fetch_then, lock_to_merge, store_encoded,
+    chunk_concurrency, chunks_touching, codec_options, fetch_then, read_to_merge, store_encoded,
     Locks,
 };
 use crate::values::VlenValues;
@@ -215,12 +215,7 @@ pub(crate) async fn write(
                 let bounded = za.chunk_subset_bounded(&coords)?;
                 let covered = bounded.overlap(&target).map_err(selection_error)? == bounded;
                 // As in the fixed-size pipeline (`write_from`).
-                let (held, locks) = lock_to_merge(&array, &key, covered, locks).await;
-                let existing = if covered {
-                    None
-                } else {
-                    array.store.get(key.as_str()).await?
-                };
+                let (held, locks, existing) = read_to_merge(&array, &key, covered, locks).await?;
                 let (job_array, job_coords) = (array.clone(), coords.clone());
                 let encoded = compute_part(count, estimate, move || {
                     merge_and_encode(
